@@ -33,6 +33,10 @@ class Endpoint:
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
 
+    def __post_init__(self) -> None:
+        if self.body == {}:  # nothing to say: send no body, as the official SDKs do
+            object.__setattr__(self, "body", None)
+
 
 def _result(payload: Any, classify_response: bool) -> Any:
     return classify(payload) if classify_response else payload

@@ -145,8 +145,7 @@ class SyncTransport(_TransportBase):
                 body: Any = None) -> Response:
         """Send a request (with retries) and decode its JSON answer."""
         response, deadline = self._send(method, path, params, body, stream=False)
-        with response:
-            content = self._read(response, deadline, method, path)
+        content = self._read(response, deadline, method, path)
         return self._decode(response, content)
 
     def open_stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -169,8 +168,7 @@ class SyncTransport(_TransportBase):
             else:
                 if response.is_success:
                     return response, deadline
-                with response:
-                    content = self._read(response, deadline, method, path)
+                content = self._read(response, deadline, method, path)
                 error, headers = self._status_error(response, content), response.headers
                 if not should_retry_status(response.status_code, headers):
                     raise error
@@ -178,6 +176,7 @@ class SyncTransport(_TransportBase):
             retries += 1
 
     def _read(self, response: httpx.Response, deadline: float | None, method: str, path: str) -> bytes:
+        """The whole body (the response is closed after), within the total deadline."""
         parts = []
         try:
             for chunk in response.iter_bytes():
@@ -185,6 +184,8 @@ class SyncTransport(_TransportBase):
                 self._check_deadline(deadline, method, path)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, method, path) from None
+        finally:
+            response.close()
         return b"".join(parts)
 
     def close(self) -> None:
@@ -203,8 +204,7 @@ class AsyncTransport(_TransportBase):
                       body: Any = None) -> Response:
         """Send a request (with retries) and decode its JSON answer."""
         response, deadline = await self._send(method, path, params, body, stream=False)
-        async with response:
-            content = await self._read(response, deadline, method, path)
+        content = await self._read(response, deadline, method, path)
         return self._decode(response, content)
 
     async def open_stream(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
@@ -227,8 +227,7 @@ class AsyncTransport(_TransportBase):
             else:
                 if response.is_success:
                     return response, deadline
-                async with response:
-                    content = await self._read(response, deadline, method, path)
+                content = await self._read(response, deadline, method, path)
                 error, headers = self._status_error(response, content), response.headers
                 if not should_retry_status(response.status_code, headers):
                     raise error
@@ -238,6 +237,7 @@ class AsyncTransport(_TransportBase):
 
     async def _read(self, response: httpx.Response, deadline: float | None, method: str,
                     path: str) -> bytes:
+        """The whole body (the response is closed after), within the total deadline."""
         parts = []
         try:
             async for chunk in response.aiter_bytes():
@@ -245,6 +245,8 @@ class AsyncTransport(_TransportBase):
                 self._check_deadline(deadline, method, path)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, method, path) from None
+        finally:
+            await response.aclose()
         return b"".join(parts)
 
     async def aclose(self) -> None:

@@ -1,0 +1,67 @@
+"""Validating payloads against the official OpenAPI contract (tests/data/assistants-v2.openapi.yaml).
+
+The spec mixes OpenAPI 3.0's `nullable: true` into a 3.1 document; JSON Schema ignores that
+keyword, so it is rewritten into the 3.1 form (a "null" alternative) before validating.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .replay import DATA
+
+
+def _nullable_to_31(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_nullable_to_31(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _nullable_to_31(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        return {"anyOf": [{"type": "null"}, node]}
+    return node
+
+
+@functools.lru_cache(maxsize=None)
+def contract() -> dict[str, Any]:
+    with open(DATA / "assistants-v2.openapi.yaml") as handle:
+        return _nullable_to_31(yaml.safe_load(handle))
+
+
+@functools.lru_cache(maxsize=None)
+def validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    document = dict(contract())
+    document["$ref"] = f"#/components/schemas/{schema_name}"
+    return jsonschema.Draft202012Validator(document)
+
+
+def errors(schema_name: str, payload: Any) -> list[str]:
+    """Every way `payload` breaks the named schema (empty when it conforms)."""
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+            for e in validator(schema_name).iter_errors(payload)]
+
+
+def request_schema(method: str, path_template: str) -> str:
+    """The request body schema name of an operation, e.g. ('post', '/threads/{thread_id}/runs')."""
+    operation = contract()["paths"][path_template][method.lower()]
+    return operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+
+
+def response_schema(method: str, path_template: str) -> str:
+    operation = contract()["paths"][path_template][method.lower()]
+    return operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+
+
+def path_template(path: str) -> str:
+    """The contract path a concrete `/v1/...` path belongs to."""
+    parts = path.removeprefix("/v1").strip("/").split("/")
+    for template in contract()["paths"]:
+        tparts = template.strip("/").split("/")
+        if len(tparts) == len(parts) and all(
+                t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(tparts, parts)):
+            return template
+    raise KeyError(path)
