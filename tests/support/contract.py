@@ -7,6 +7,7 @@ keyword, so it is rewritten into the 3.1 form (a "null" alternative) before vali
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import jsonschema
@@ -65,3 +66,36 @@ def path_template(path: str) -> str:
                 t == p or (t.startswith("{") and t.endswith("}")) for t, p in zip(tparts, parts)):
             return template
     raise KeyError(path)
+
+
+# Where the recorded real service (ground truth) and the spec (ground truth) disagree. Each was
+# seen in tests/data/recorded; only these are tolerated, and only in recorded responses.
+SERVICE_DEVIATIONS = {
+    # messages a user created carry no status / completion fields, one lacks attachments
+    ("MessageObject", ": 'status' is a required property"),
+    ("MessageObject", ": 'completed_at' is a required property"),
+    ("MessageObject", ": 'incomplete_at' is a required property"),
+    ("MessageObject", ": 'incomplete_details' is a required property"),
+    ("MessageObject", ": 'attachments' is a required property"),
+    ("ListMessagesResponse", "data/*: 'status' is a required property"),
+    ("ListMessagesResponse", "data/*: 'completed_at' is a required property"),
+    ("ListMessagesResponse", "data/*: 'incomplete_at' is a required property"),
+    ("ListMessagesResponse", "data/*: 'incomplete_details' is a required property"),
+    # run steps have neither expired_at nor metadata
+    ("RunStepObject", ": 'expired_at' is a required property"),
+    ("RunStepObject", ": 'metadata' is a required property"),
+    ("ListRunStepsResponse", "data/*: 'expired_at' is a required property"),
+    ("ListRunStepsResponse", "data/*: 'metadata' is a required property"),
+    # a run without instructions says null, which the spec does not allow
+    ("RunObject", "instructions: None is not of type 'string'"),
+    ("ListRunsResponse", "data/*/instructions: None is not of type 'string'"),
+    # an empty list has null cursors
+    ("ListRunsResponse", "first_id: None is not of type 'string'"),
+    ("ListRunsResponse", "last_id: None is not of type 'string'"),
+}
+
+
+def service_errors(schema_name: str, payload: Any) -> list[str]:
+    """`errors`, less the known deviations of the real service listed above."""
+    found = [re.sub(r"data/\d+", "data/*", e) for e in errors(schema_name, payload)]
+    return [e for e in found if (schema_name, e) not in SERVICE_DEVIATIONS]

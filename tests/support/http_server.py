@@ -29,6 +29,13 @@ class ReceivedRequest:
 Reply = tuple[int, dict[str, str], "bytes | Iterable[bytes]"]
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hanging up early (timeouts, cut streams) are part of the tests
+
+
 @dataclass
 class LoopbackServer:
     """Serves `handler` on a free port of 127.0.0.1 until `stop()`; records every request."""
@@ -71,8 +78,7 @@ class LoopbackServer:
 
             do_GET = do_POST = do_DELETE = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _QuietHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
