@@ -1,0 +1,49 @@
+"""Reading and checking request bodies; a mistake is a 400 in the service's error shape.
+
+The checks are the client's own (`oairun_jupyter._validation`): one definition of what a
+valid metadata map, temperature or message is, on both sides of the wire.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from starlette.requests import Request
+
+from ._errors import invalid
+
+__all__ = ["read_body", "checked"]
+
+
+async def read_body(request: Request, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The JSON object of a request: 400 for invalid JSON, unknown fields or missing ones."""
+    raw = await request.body()
+    if not raw.strip():
+        body: Any = {}
+    else:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise invalid("We could not parse the JSON body of your request. The body must be a JSON "
+                          "object.") from None
+    if not isinstance(body, dict):
+        raise invalid("The body of your request must be a JSON object.")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise invalid(f"Unrecognized request argument supplied: {unknown[0]}", unknown[0])
+    for name in required:
+        if body.get(name) is None:
+            raise invalid(f"Missing required parameter: '{name}'.", name)
+    return body
+
+
+def checked(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one of the client's argument checks; its ValueError becomes a 400 naming the field."""
+    try:
+        return check(*args, **kwargs)
+    except ValueError as error:
+        message = str(error)
+        raise invalid(f"Invalid value: {message}", message.split(" ", 1)[0].split("[", 1)[0]) from None
+    except (TypeError, AttributeError, KeyError):
+        raise invalid(f"Invalid value for {args[1] if len(args) > 1 else 'a field'}.") from None

@@ -1,0 +1,69 @@
+"""`oairun-jupyter serve`: the runs server from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oairun-jupyter", description="oairun-jupyter tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the local Assistants-compatible runs server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument("--db", default=None, help="SQLite file (default: in the user data directory; "
+                                                  "':memory:' keeps nothing)")
+    serve.add_argument("--backend", choices=("scripted", "chat-completions"), default="scripted")
+    serve.add_argument("--pace-ms", type=float, default=20.0,
+                       help="scripted backend: milliseconds between deltas (default 20)")
+    serve.add_argument("--upstream-base-url", default=None,
+                       help="chat-completions backend: the upstream /v1 URL")
+    serve.add_argument("--upstream-api-key-env", default="OPENAI_API_KEY",
+                       help="chat-completions backend: environment variable holding the upstream key")
+    serve.add_argument("--server-key-env", default="OAIRUN_SERVER_KEY",
+                       help="environment variable holding the key clients must send (required "
+                            "when listening beyond loopback)")
+    serve.add_argument("--poll-after-ms", type=int, default=200)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from ._app import create_app
+    from ._local import LocalServer, check_exposure
+    from ._store import Store, default_db_path
+    from .backends import make_backend
+
+    server_key = os.environ.get(args.server_key_env) or None
+    try:
+        check_exposure(args.host, server_key)
+        if args.backend == "chat-completions":
+            if not args.upstream_base_url:
+                raise ValueError("--backend chat-completions needs --upstream-base-url "
+                                 "(for example https://api.openai.com/v1 or http://127.0.0.1:11434/v1)")
+            backend = make_backend("chat-completions", base_url=args.upstream_base_url,
+                                   api_key=os.environ.get(args.upstream_api_key_env) or None)
+        else:
+            backend = make_backend("scripted", pace=args.pace_ms / 1000)
+    except ValueError as error:
+        print(f"oairun-jupyter serve: {error}", file=sys.stderr)
+        return 2
+    db = args.db or default_db_path()
+    app = create_app(Store(db), backend, poll_after_ms=args.poll_after_ms, server_key=server_key)
+    server = LocalServer(app, host=args.host, port=args.port)
+    print(f"oairun-jupyter runs server ({args.backend} backend, database {db}) on {server.base_url}",
+          flush=True)
+    server.start()
+    try:
+        server._thread.join()
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""The run engine: a run's life from `queued` to its terminal status, and who hears of it.
+
+Each active run has a task on the server's event loop that asks the backend for turns. Every
+change is written to the store and published to the run's subscribers (open streams) as SSE
+bytes; a stream's segment ends at `requires_action` or at the terminal event. Status rules are
+the service's: one active run per thread, all pending tool calls answered at once, expiry of
+runs waiting for outputs, cancel through `cancelling`, token budgets ending `incomplete`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, AsyncIterator
+
+from ._errors import invalid, not_found
+from ._ids import now
+from ._store import Store
+from ._turn import Turn, usage_payload
+from .backends import Backend, BackendError, Finish, TurnContext, count_tokens
+
+__all__ = ["Engine", "ACTIVE", "TERMINAL"]
+
+log = logging.getLogger("oairun_jupyter.server")
+
+ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
+TERMINAL = ("completed", "incomplete", "failed", "cancelled", "expired")
+_END = b""  # marks the end of a stream segment in a subscriber queue
+
+
+def sse(event: str, data: Any) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (event.encode(), json.dumps(data, separators=(",", ":")).encode())
+
+
+class Engine:
+    """Starts, continues, cancels and expires runs; fans their events out to subscribers."""
+
+    def __init__(self, store: Store, backend: Backend, *, run_expiry_seconds: int = 600) -> None:
+        self.store = store
+        self.backend = backend
+        self.run_expiry_seconds = run_expiry_seconds
+        self._subscribers: dict[str, list[asyncio.Queue[bytes]]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._live: dict[str, dict[str, Any]] = {}  # runs being worked on: one dict shared by all
+        self._stopping = False
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _publish(self, run_id: str, event: str, data: Any) -> None:
+        queues = self._subscribers.get(run_id)
+        if queues:
+            chunk = sse(event, data)
+            for queue in queues:
+                queue.put_nowait(chunk)
+
+    def _end_segment(self, run_id: str) -> None:
+        for queue in self._subscribers.get(run_id, []):
+            queue.put_nowait(_END)
+
+    def subscribe(self, run_id: str) -> asyncio.Queue[bytes]:
+        """A queue that receives the run's events from now on, until the segment ends."""
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self._subscribers.setdefault(run_id, []).append(queue)
+        return queue
+
+    async def stream(self, run_id: str, queue: asyncio.Queue[bytes],
+                     first: list[bytes] = ()) -> AsyncIterator[bytes]:
+        """SSE bytes for one segment of the run, then `done`; batches what is already queued."""
+        try:
+            for chunk in first:
+                yield chunk
+            while True:
+                chunk = await queue.get()
+                batch = [chunk]
+                while chunk is not _END and not queue.empty():
+                    chunk = queue.get_nowait()
+                    batch.append(chunk)
+                ended = batch[-1] is _END
+                if ended:
+                    batch[-1] = b"event: done\ndata: [DONE]\n\n"
+                yield b"".join(batch)
+                if ended:
+                    return
+        finally:
+            queues = self._subscribers.get(run_id, [])
+            if queue in queues:
+                queues.remove(queue)
+            if not queues:
+                self._subscribers.pop(run_id, None)
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def save_run(self, run: dict[str, Any], event: str | None = None) -> None:
+        self.store.put("run", run, run["thread_id"])
+        if event:
+            self._publish(run["id"], event, run)
+
+    def load_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        """The run, 404 when it is not in that thread; a run waiting past `expires_at` expires."""
+        run = self._live.get(run_id) or self.store.get("run", run_id)
+        if run is None or run["thread_id"] != thread_id:
+            raise not_found("run", run_id)
+        return self._expire_if_due(run)
+
+    def _expire_if_due(self, run: dict[str, Any]) -> dict[str, Any]:
+        if run["status"] == "requires_action" and run["expires_at"] and now() >= run["expires_at"]:
+            self._finalize_waiting(run, "expired")
+        return run
+
+    def active_run(self, thread_id: str) -> dict[str, Any] | None:
+        """The thread's run that is not finished yet, if any."""
+        for run in self.store.children("run", thread_id, "desc"):
+            if run["status"] in ACTIVE and self._expire_if_due(run)["status"] in ACTIVE:
+                return run
+        return None
+
+    def start(self, run: dict[str, Any]) -> None:
+        """Store a new (queued) run, announce it and start working on it."""
+        run["expires_at"] = run["created_at"] + self.run_expiry_seconds
+        self.save_run(run, "thread.run.created")
+        self._publish(run["id"], "thread.run.queued", run)
+        self._launch(run)
+
+    def _launch(self, run: dict[str, Any]) -> None:
+        run_id = run["id"]
+        task = asyncio.get_running_loop().create_task(self._drive(run))
+        self._tasks[run_id] = task
+        self._live[run_id] = run
+
+        def forget(_: object) -> None:
+            self._tasks.pop(run_id, None)
+            self._live.pop(run_id, None)
+        task.add_done_callback(forget)
+
+    def check_outputs(self, run: dict[str, Any], outputs: list[dict[str, str]]) -> None:
+        """400 unless `outputs` answer every pending call of a run waiting for them, once each."""
+        if run["status"] != "requires_action":
+            raise invalid(f"Runs in status \"{run['status']}\" do not accept tool outputs.", "tool_outputs")
+        pending = {c["id"] for c in run["required_action"]["submit_tool_outputs"]["tool_calls"]}
+        given = [o["tool_call_id"] for o in outputs]
+        unknown = [i for i in given if i not in pending]
+        if unknown:
+            raise invalid(f"No tool call found with id '{unknown[0]}'.", "tool_outputs")
+        if len(set(given)) != len(given):
+            raise invalid("Each tool call may be answered only once.", "tool_outputs")
+        missing = sorted(pending - set(given))
+        if missing:
+            raise invalid(f"Expected tool outputs for call_ids {sorted(pending)}, got {sorted(given)}; "
+                          f"missing {missing}.", "tool_outputs")
+
+    def submit(self, run: dict[str, Any], outputs: list[dict[str, str]]) -> None:
+        """Answer the pending calls: the tool step completes and the run goes on."""
+        self.check_outputs(run, outputs)
+        step = self._waiting_step(run)
+        answers = {o["tool_call_id"]: o["output"] for o in outputs}
+        for call in step["step_details"]["tool_calls"]:
+            if call["type"] == "function":
+                call["function"]["output"] = answers.get(call["id"])
+        step.update(status="completed", completed_at=now(), usage=usage_payload(0, 0))
+        self.store.put("step", step, run["id"])
+        self._publish(run["id"], "thread.run.step.completed", step)
+        run.update(status="queued", required_action=None)
+        self.save_run(run, "thread.run.queued")
+        self._launch(run)
+
+    def _waiting_step(self, run: dict[str, Any]) -> dict[str, Any]:
+        steps = [s for s in self.store.children("step", run["id"]) if s["status"] == "in_progress"
+                 and s["type"] == "tool_calls"]
+        return steps[-1]
+
+    def cancel(self, run: dict[str, Any]) -> dict[str, Any]:
+        """Move the run to `cancelling`; it reaches `cancelled` as soon as its work stops."""
+        if run["status"] in TERMINAL or run["status"] == "cancelling":
+            raise invalid(f"Cannot cancel run with status '{run['status']}'.")
+        waiting = run["status"] == "requires_action"
+        run["status"] = "cancelling"
+        self.save_run(run, "thread.run.cancelling")
+        task = self._tasks.get(run["id"])
+        if task is not None and not task.done():
+            task.cancel()
+        else:
+            answer = dict(run)
+            self._finalize_waiting(run, "cancelled", had_step=waiting)
+            return answer
+        return dict(run)
+
+    def _finalize_waiting(self, run: dict[str, Any], status: str, had_step: bool = True) -> None:
+        """End a run that has no task working on it (waiting for outputs, or queued)."""
+        stamp = now()
+        if had_step:
+            for step in self.store.children("step", run["id"]):
+                if step["status"] == "in_progress":
+                    step.update(status=status, **{f"{status}_at": stamp})
+                    self.store.put("step", step, run["id"])
+                    self._publish(run["id"], f"thread.run.step.{status}", step)
+        run.update(status=status, required_action=None, **{f"{status}_at": stamp})
+        self.save_run(run, f"thread.run.{status}")
+        self._end_segment(run["id"])
+
+    # --- the worker -----------------------------------------------------------------------
+
+    def _context(self, run: dict[str, Any]) -> TurnContext:
+        rounds = []
+        for step in self.store.children("step", run["id"]):
+            calls = [c for c in step["step_details"].get("tool_calls", []) if c["type"] == "function"]
+            if calls and step["status"] == "completed":
+                rounds.append([{"id": c["id"], "name": c["function"]["name"],
+                                "arguments": c["function"]["arguments"],
+                                "output": c["function"]["output"]} for c in calls])
+        return TurnContext(run, self.store.children("message", run["thread_id"]), rounds)
+
+    async def _drive(self, run: dict[str, Any]) -> None:
+        run_id = run["id"]
+        turn = None
+        try:
+            run.update(status="in_progress", started_at=now())
+            self.save_run(run, "thread.run.in_progress")
+            context = self._context(run)
+            prompt = count_tokens(run.get("instructions") or "") + sum(
+                count_tokens(json.dumps(m["content"])) for m in context.messages)
+            if run.get("max_prompt_tokens") and prompt > run["max_prompt_tokens"]:
+                return self._end(run, "incomplete", incomplete_details={"reason": "max_prompt_tokens"})
+            turn = Turn(run, self._save, lambda e, d: self._publish(run_id, e, d),
+                        self._completion_budget(run))
+            finish = await self._consume(turn, context)
+            self._add_usage(run, turn)
+            if finish == "tool_calls" and turn.calls:
+                turn.finish_tool_calls()
+                run.update(status="requires_action", required_action={
+                    "type": "submit_tool_outputs",
+                    "submit_tool_outputs": {"tool_calls": turn.pending_calls()}})
+                self.save_run(run, "thread.run.requires_action")
+                self._end_segment(run_id)
+            elif finish == "length":
+                turn.finish_message("incomplete")
+                self._end(run, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
+            else:
+                turn.finish_message("completed")
+                self._end(run, "completed")
+        except asyncio.CancelledError:
+            if self._stopping:
+                self._fail(run, turn, "server_error", "The server was stopped while this run was in progress.")
+            else:
+                if turn is not None:
+                    turn.abandon("cancelled")
+                self._end(run, "cancelled")
+        except BackendError as error:
+            self._fail(run, turn, error.code, error.message)
+        except Exception as error:  # a bug must not leave the run in_progress forever
+            log.exception("run %s failed inside the server", run_id)
+            self._fail(run, turn, "server_error", f"The server failed: {type(error).__name__}.")
+
+    async def _consume(self, turn: Turn, context: TurnContext) -> str:
+        events = self.backend.turn(context)
+        try:
+            async for event in events:
+                if isinstance(event, Finish):
+                    return event.reason
+                if not turn.on_event(event):
+                    return "length"
+            return "stop"
+        finally:
+            await events.aclose()
+
+    @staticmethod
+    def _completion_budget(run: dict[str, Any]) -> int | None:
+        limit = run.get("max_completion_tokens")
+        if limit is None:
+            return None
+        used = (run.get("usage") or {}).get("completion_tokens", 0)
+        return max(limit - used, 0)
+
+    @staticmethod
+    def _add_usage(run: dict[str, Any], turn: Turn) -> None:
+        before = run.get("usage") or usage_payload(0, 0)
+        run["usage"] = usage_payload(before["prompt_tokens"] + turn.usage.prompt_tokens,
+                                     before["completion_tokens"] + turn.completion_tokens)
+
+    def _save(self, kind: str, payload: dict[str, Any], parent: str) -> None:
+        self.store.put(kind, payload, parent)
+
+    def _end(self, run: dict[str, Any], status: str, **fields: Any) -> None:
+        stamp_field = {"completed": "completed_at", "failed": "failed_at",
+                       "cancelled": "cancelled_at"}.get(status)
+        run.update(status=status, required_action=None, expires_at=None, **fields)
+        if stamp_field:
+            run[stamp_field] = now()
+        if run.get("usage") is None:
+            run["usage"] = usage_payload(0, 0)
+        self.save_run(run, f"thread.run.{status}")
+        self._end_segment(run["id"])
+
+    def _fail(self, run: dict[str, Any], turn: Turn | None, code: str, message: str) -> None:
+        if turn is not None:
+            turn.abandon("failed")
+        self._end(run, "failed", last_error={"code": code, "message": message})
+
+    # --- start-up and shut-down -----------------------------------------------------------
+
+    def recover(self) -> int:
+        """Runs left in flight by a server that died become terminal; returns how many."""
+        stranded = self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
+        for run in stranded:
+            stamp = now()
+            status = "cancelled" if run["status"] == "cancelling" else "failed"
+            for step in self.store.children("step", run["id"]):
+                if step["status"] == "in_progress":
+                    step.update(status=status, **{f"{status}_at": stamp})
+                    self.store.put("step", step, run["id"])
+            for message in self.store.children("message", run["thread_id"]):
+                if message["run_id"] == run["id"] and message["status"] == "in_progress":
+                    message.update(status="incomplete", incomplete_at=stamp,
+                                   incomplete_details={"reason": f"run_{status}"})
+                    self.store.put("message", message, run["thread_id"])
+            run.update(status=status, required_action=None, expires_at=None, **{f"{status}_at": stamp})
+            if status == "failed":
+                run["last_error"] = {"code": "server_error", "message":
+                                     "The server stopped while this run was in progress; start a new run."}
+            self.save_run(run)
+        return len(stranded)
+
+    async def shutdown(self) -> None:
+        """Stop every run's work; their runs end `failed` with a last_error that says why."""
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,100 @@
+"""Running the server: in-process on a free loopback port (notebooks, tests), or from the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from ._app import create_app
+from ._store import Store
+from .backends import make_backend
+
+__all__ = ["LocalServer", "start_local_server", "check_exposure"]
+
+
+def check_exposure(host: str, server_key: str | None) -> None:
+    """Refuse to listen beyond loopback without a server key: anyone could drive the runs."""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not server_key:
+        raise ValueError(f"refusing to listen on {host} without a server key: set one in the "
+                         "environment variable OAIRUN_SERVER_KEY (clients then send it as their "
+                         "API key), or listen on 127.0.0.1")
+
+
+class LocalServer:
+    """A runs server on a thread of this process; `base_url` to talk to it, `stop()` to end it."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.host, self.port = host, self._socket.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name="oairun-server", daemon=True)
+        self._error: BaseException | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients use, e.g. http://127.0.0.1:54321/v1."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def store(self) -> Store:
+        return self.app.state.store
+
+    def _serve(self) -> None:
+        try:
+            asyncio.run(self._server.serve(sockets=[self._socket]))
+        except BaseException as error:  # reported by start()
+            self._error = error
+
+    def start(self, timeout: float = 10.0) -> "LocalServer":
+        self._thread.start()
+        waited = 0.0
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive():
+                raise RuntimeError(f"the runs server did not start: {self._error!r}")
+            if waited > timeout:
+                raise RuntimeError("the runs server did not start within %.0f s" % timeout)
+            threading.Event().wait(0.01)
+            waited += 0.01
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (runs in flight end `failed` with a last_error saying so)."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self._socket.close()
+
+    def __enter__(self) -> "LocalServer":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<LocalServer {self.base_url}>"
+
+
+def start_local_server(*, db: str | Path = ":memory:", backend: str = "scripted", port: int = 0,
+                       poll_after_ms: int = 200, run_expiry_seconds: int = 600,
+                       **backend_options: Any) -> LocalServer:
+    """Start a runs server on 127.0.0.1 in a background thread and return it once it listens.
+
+    >>> server = start_local_server(pace=0)          # doctest: +SKIP
+    >>> configure(base_url=server.base_url); ...; server.stop()
+    """
+    app = create_app(Store(db), make_backend(backend, **backend_options), poll_after_ms=poll_after_ms,
+                     run_expiry_seconds=run_expiry_seconds)
+    return LocalServer(app, port=port).start()

@@ -1,0 +1,202 @@
+"""Routes for assistants, threads and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .._run_options import messages_list
+from .._validation import (REASONING_EFFORTS, check_choice, check_dict, check_list_of_dicts,
+                           check_metadata, check_number)
+from ._body import checked, read_body
+from ._errors import invalid, not_found
+from ._pagination import page, page_params
+from ._payloads import assistant_payload, message_payload, thread_payload
+
+__all__ = ["object_routes", "load", "store_messages"]
+
+_ASSISTANT_FIELDS = {"model", "name", "description", "instructions", "tools", "tool_resources",
+                     "metadata", "temperature", "top_p", "response_format", "reasoning_effort"}
+
+
+def load(request: Request, kind: str, object_id: str, label: str | None = None) -> dict[str, Any]:
+    """The stored object or a 404 worded like the service's."""
+    found = request.app.state.store.get(kind, object_id)
+    if found is None:
+        raise not_found(label or kind, object_id)
+    return found
+
+
+def _check_assistant(body: dict[str, Any]) -> dict[str, Any]:
+    for name in ("model", "name", "description", "instructions"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise invalid(f"Invalid type for '{name}': expected a string.", name)
+    checked(check_list_of_dicts, body.get("tools"), "tools", "tool objects")
+    checked(check_dict, body.get("tool_resources"), "tool_resources", "an object")
+    checked(check_metadata, body.get("metadata"))
+    checked(check_number, body.get("temperature"), "temperature", 0, 2)
+    checked(check_number, body.get("top_p"), "top_p", 0, 1)
+    checked(check_choice, body.get("reasoning_effort"), "reasoning_effort", REASONING_EFFORTS)
+    return body
+
+
+def _listing(request: Request, items_of) -> JSONResponse:
+    params = page_params(request.query_params)
+    return JSONResponse(page(items_of(params["order"]), params["limit"], params["after"], params["before"]))
+
+
+def _deleted(kind: str, object_id: str) -> JSONResponse:
+    return JSONResponse({"id": object_id, "object": f"{kind}.deleted", "deleted": True})
+
+
+# --- assistants ---------------------------------------------------------------------------
+
+async def create_assistant(request: Request) -> JSONResponse:
+    body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS, ("model",)))
+    return JSONResponse(request.app.state.store.put("assistant", assistant_payload(body)))
+
+
+async def list_assistants(request: Request) -> JSONResponse:
+    return _listing(request, lambda order: request.app.state.store.children("assistant", None, order))
+
+
+async def retrieve_assistant(request: Request) -> JSONResponse:
+    return JSONResponse(load(request, "assistant", request.path_params["assistant_id"]))
+
+
+async def modify_assistant(request: Request) -> JSONResponse:
+    assistant = load(request, "assistant", request.path_params["assistant_id"])
+    body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS))
+    assistant.update({k: v for k, v in body.items() if v is not None})
+    return JSONResponse(request.app.state.store.put("assistant", assistant))
+
+
+async def delete_assistant(request: Request) -> JSONResponse:
+    assistant_id = request.path_params["assistant_id"]
+    if not request.app.state.store.delete("assistant", assistant_id):
+        raise not_found("assistant", assistant_id)
+    return _deleted("assistant", assistant_id)
+
+
+# --- threads ------------------------------------------------------------------------------
+
+def store_messages(request: Request, thread_id: str, messages: Any, param: str) -> None:
+    """Check and store a thread's first (or a run's additional) messages."""
+    for message in checked(messages_list, messages, param) or []:
+        unknown = set(message) - {"role", "content", "attachments", "metadata"}
+        if unknown:
+            raise invalid(f"Unrecognized request argument supplied: {sorted(unknown)[0]}", param)
+        _check_content(message.get("content"), param)
+        checked(check_metadata, message.get("metadata"), f"{param}.metadata")
+        request.app.state.store.put("message", message_payload(thread_id, message), thread_id)
+
+
+def _check_content(content: Any, param: str) -> None:
+    if isinstance(content, str) and content:
+        return
+    if isinstance(content, list) and content and all(isinstance(p, dict) and "type" in p for p in content):
+        return
+    raise invalid("Invalid 'content': expected a non-empty string or a list of content parts.", param)
+
+
+def new_thread(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """Create a thread (with its first messages) from a createThread-shaped body."""
+    checked(check_metadata, body.get("metadata"))
+    checked(check_dict, body.get("tool_resources"), "tool_resources", "an object")
+    thread = request.app.state.store.put("thread", thread_payload(body))
+    store_messages(request, thread["id"], body.get("messages"), "messages")
+    return thread
+
+
+async def create_thread(request: Request) -> JSONResponse:
+    body = await read_body(request, {"messages", "tool_resources", "metadata"})
+    return JSONResponse(new_thread(request, body))
+
+
+async def retrieve_thread(request: Request) -> JSONResponse:
+    return JSONResponse(load(request, "thread", request.path_params["thread_id"]))
+
+
+async def modify_thread(request: Request) -> JSONResponse:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    body = await read_body(request, {"tool_resources", "metadata"})
+    checked(check_metadata, body.get("metadata"))
+    thread.update({k: v for k, v in body.items() if v is not None})
+    return JSONResponse(request.app.state.store.put("thread", thread))
+
+
+async def delete_thread(request: Request) -> JSONResponse:
+    thread_id = request.path_params["thread_id"]
+    if not request.app.state.store.delete("thread", thread_id):
+        raise not_found("thread", thread_id)
+    return _deleted("thread", thread_id)
+
+
+# --- messages -----------------------------------------------------------------------------
+
+async def create_message(request: Request) -> JSONResponse:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    body = await read_body(request, {"role", "content", "attachments", "metadata"}, ("role", "content"))
+    if request.app.state.engine.active_run(thread["id"]) is not None:
+        raise invalid(f"Can't add messages to {thread['id']} while a run is active.")
+    checked(check_choice, body["role"], "role", ("user", "assistant"))
+    _check_content(body["content"], "content")
+    checked(check_metadata, body.get("metadata"))
+    message = message_payload(thread["id"], body)
+    return JSONResponse(request.app.state.store.put("message", message, thread["id"]))
+
+
+async def list_messages(request: Request) -> JSONResponse:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    run_id = request.query_params.get("run_id")
+
+    def items(order: str) -> list[dict[str, Any]]:
+        messages = request.app.state.store.children("message", thread["id"], order)
+        return [m for m in messages if run_id is None or m["run_id"] == run_id]
+    return _listing(request, items)
+
+
+def _message(request: Request) -> dict[str, Any]:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    message = load(request, "message", request.path_params["message_id"])
+    if message["thread_id"] != thread["id"]:
+        raise not_found("message", message["id"])
+    return message
+
+
+async def retrieve_message(request: Request) -> JSONResponse:
+    return JSONResponse(_message(request))
+
+
+async def modify_message(request: Request) -> JSONResponse:
+    message = _message(request)
+    body = await read_body(request, {"metadata"})
+    message["metadata"] = checked(check_metadata, body.get("metadata")) or message["metadata"]
+    return JSONResponse(request.app.state.store.put("message", message, message["thread_id"]))
+
+
+async def delete_message(request: Request) -> JSONResponse:
+    message = _message(request)
+    request.app.state.store.delete("message", message["id"])
+    return JSONResponse({"id": message["id"], "object": "thread.message.deleted", "deleted": True})
+
+
+object_routes = [
+    Route("/v1/assistants", create_assistant, methods=["POST"]),
+    Route("/v1/assistants", list_assistants, methods=["GET"]),
+    Route("/v1/assistants/{assistant_id}", retrieve_assistant, methods=["GET"]),
+    Route("/v1/assistants/{assistant_id}", modify_assistant, methods=["POST"]),
+    Route("/v1/assistants/{assistant_id}", delete_assistant, methods=["DELETE"]),
+    Route("/v1/threads", create_thread, methods=["POST"]),
+    Route("/v1/threads/{thread_id}", retrieve_thread, methods=["GET"]),
+    Route("/v1/threads/{thread_id}", modify_thread, methods=["POST"]),
+    Route("/v1/threads/{thread_id}", delete_thread, methods=["DELETE"]),
+    Route("/v1/threads/{thread_id}/messages", create_message, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/messages", list_messages, methods=["GET"]),
+    Route("/v1/threads/{thread_id}/messages/{message_id}", retrieve_message, methods=["GET"]),
+    Route("/v1/threads/{thread_id}/messages/{message_id}", modify_message, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/messages/{message_id}", delete_message, methods=["DELETE"]),
+]

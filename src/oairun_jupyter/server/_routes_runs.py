@@ -1,0 +1,164 @@
+"""Routes for runs and run steps: create (polled or streamed), follow, cancel, answer tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from .._run_options import run_options
+from .._validation import REASONING_EFFORTS, check_choice, check_metadata, check_tool_outputs
+from ._body import checked, read_body
+from ._engine import sse
+from ._errors import invalid, not_found
+from ._pagination import page, page_params
+from ._payloads import run_payload
+from ._routes_objects import load, new_thread, store_messages
+
+__all__ = ["run_routes"]
+
+_RUN_OPTIONS = {"model", "instructions", "tools", "metadata", "temperature", "top_p", "stream",
+                "max_prompt_tokens", "max_completion_tokens", "truncation_strategy", "tool_choice",
+                "response_format", "parallel_tool_calls"}
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _poll_headers(request: Request) -> dict[str, str]:
+    return {"openai-poll-after-ms": str(request.app.state.poll_after_ms)}
+
+
+def _check_run_options(body: dict[str, Any]) -> None:
+    checked(lambda: run_options(**{name: body.get(name) for name in _RUN_OPTIONS}))
+    tools = body.get("tools") or []
+    for tool in tools:
+        if tool.get("type") not in ("function", "code_interpreter", "file_search"):
+            raise invalid(f"Invalid tool type: {tool.get('type')!r}.", "tools")
+        if tool["type"] == "function" and not isinstance((tool.get("function") or {}).get("name"), str):
+            raise invalid("A function tool needs function.name.", "tools")
+
+
+def _begin(request: Request, thread: dict[str, Any], assistant: dict[str, Any], body: dict[str, Any],
+           first: list[bytes] = ()) -> Response:
+    """Create the run and answer with it (polling) or with its event stream."""
+    engine = request.app.state.engine
+    run = run_payload(thread["id"], assistant, body)
+    if body.get("stream"):
+        queue = engine.subscribe(run["id"])
+        engine.start(run)
+        return StreamingResponse(engine.stream(run["id"], queue, first), media_type="text/event-stream",
+                                 headers=_SSE_HEADERS)
+    engine.start(run)
+    return JSONResponse(run, headers=_poll_headers(request))
+
+
+def _assistant(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(body["assistant_id"], str):
+        raise invalid("Invalid 'assistant_id': expected a string.", "assistant_id")
+    return load(request, "assistant", body["assistant_id"])
+
+
+async def create_run(request: Request) -> Response:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    body = await read_body(request, _RUN_OPTIONS | {"assistant_id", "additional_instructions",
+                                                    "additional_messages", "reasoning_effort"},
+                           ("assistant_id",))
+    _check_run_options(body)
+    checked(check_choice, body.get("reasoning_effort"), "reasoning_effort", REASONING_EFFORTS)
+    if body.get("additional_instructions") is not None and not isinstance(body["additional_instructions"], str):
+        raise invalid("Invalid 'additional_instructions': expected a string.", "additional_instructions")
+    assistant = _assistant(request, body)
+    active = request.app.state.engine.active_run(thread["id"])
+    if active is not None:
+        raise invalid(f"Thread {thread['id']} already has an active run {active['id']}.")
+    store_messages(request, thread["id"], body.get("additional_messages"), "additional_messages")
+    return _begin(request, thread, assistant, body)
+
+
+async def create_thread_and_run(request: Request) -> Response:
+    body = await read_body(request, _RUN_OPTIONS | {"assistant_id", "thread", "tool_resources"},
+                           ("assistant_id",))
+    _check_run_options(body)
+    thread_body = body.get("thread") or {}
+    if not isinstance(thread_body, dict) or set(thread_body) - {"messages", "tool_resources", "metadata"}:
+        raise invalid("Invalid 'thread': expected an object with messages, tool_resources, metadata.", "thread")
+    assistant = _assistant(request, body)
+    thread = new_thread(request, thread_body)
+    first = [sse("thread.created", thread)] if body.get("stream") else []
+    return _begin(request, thread, assistant, body, first)
+
+
+async def list_runs(request: Request) -> JSONResponse:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    params = page_params(request.query_params)
+    engine = request.app.state.engine
+    runs = [engine.load_run(thread["id"], r["id"])
+            for r in request.app.state.store.children("run", thread["id"], params["order"])]
+    return JSONResponse(page(runs, params["limit"], params["after"], params["before"]))
+
+
+def _run(request: Request) -> dict[str, Any]:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    return request.app.state.engine.load_run(thread["id"], request.path_params["run_id"])
+
+
+async def retrieve_run(request: Request) -> JSONResponse:
+    return JSONResponse(_run(request), headers=_poll_headers(request))
+
+
+async def modify_run(request: Request) -> JSONResponse:
+    run = _run(request)
+    body = await read_body(request, {"metadata"})
+    run["metadata"] = checked(check_metadata, body.get("metadata")) or run["metadata"]
+    request.app.state.engine.save_run(run)
+    return JSONResponse(run, headers=_poll_headers(request))
+
+
+async def cancel_run(request: Request) -> JSONResponse:
+    run = request.app.state.engine.cancel(_run(request))
+    return JSONResponse(run, headers=_poll_headers(request))
+
+
+async def submit_tool_outputs(request: Request) -> Response:
+    run = _run(request)
+    body = await read_body(request, {"tool_outputs", "stream"}, ("tool_outputs",))
+    outputs = checked(check_tool_outputs, body["tool_outputs"])
+    engine = request.app.state.engine
+    engine.check_outputs(run, outputs)  # a mistake is a 400, never a stream
+    if body.get("stream"):
+        queue = engine.subscribe(run["id"])
+        engine.submit(run, outputs)
+        return StreamingResponse(engine.stream(run["id"], queue), media_type="text/event-stream",
+                                 headers=_SSE_HEADERS)
+    engine.submit(run, outputs)
+    return JSONResponse(run, headers=_poll_headers(request))
+
+
+async def list_steps(request: Request) -> JSONResponse:
+    run = _run(request)
+    params = page_params(request.query_params)
+    steps = request.app.state.store.children("step", run["id"], params["order"])
+    return JSONResponse(page(steps, params["limit"], params["after"], params["before"]))
+
+
+async def retrieve_step(request: Request) -> JSONResponse:
+    run = _run(request)
+    step = request.app.state.store.get("step", request.path_params["step_id"])
+    if step is None or step["run_id"] != run["id"]:
+        raise not_found("run step", request.path_params["step_id"])
+    return JSONResponse(step)
+
+
+run_routes = [
+    Route("/v1/threads/runs", create_thread_and_run, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/runs", create_run, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/runs", list_runs, methods=["GET"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}", retrieve_run, methods=["GET"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}", modify_run, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", submit_tool_outputs,
+          methods=["POST"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}/steps", list_steps, methods=["GET"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}", retrieve_step, methods=["GET"]),
+]

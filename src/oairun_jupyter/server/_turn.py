@@ -1,0 +1,207 @@
+"""One turn of a run: the backend's events turned into steps, messages and stream events.
+
+A turn ends in one of three ways: the message is done (`stop`), function calls wait for
+outputs (`tool_calls`), or the completion budget ran out (`length`). `Turn.finish_*` leave the
+step and message records in their final state; the engine then moves the run itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from ._ids import new_id, now
+from ._payloads import message_payload, step_payload, text_part
+from .backends import (CodeInterpreterCall, FileSearchCall, TextDelta, ToolCallDelta, Usage,
+                       count_tokens)
+
+__all__ = ["Turn", "usage_payload"]
+
+_CHECKPOINT_SECONDS = 0.5  # how often a streaming message is written to the store
+
+
+def usage_payload(prompt: int, completion: int) -> dict[str, Any]:
+    """Usage in the shape the service reported it."""
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion, "prompt_token_details": {"cached_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0}}
+
+
+class Turn:
+    """Builds the records of one turn and publishes their events through `publish`."""
+
+    def __init__(self, run: dict[str, Any], save: Callable[[str, dict[str, Any], str], None],
+                 publish: Callable[[str, dict[str, Any]], None], completion_budget: int | None) -> None:
+        self.run = run
+        self._save = save
+        self._publish = publish
+        self.budget = completion_budget
+        self.usage = Usage(0, 0)
+        self.completion_tokens = 0
+        self.message: dict[str, Any] | None = None
+        self.message_step: dict[str, Any] | None = None
+        self._text: list[str] = []
+        self._annotations: list[dict[str, Any]] = []
+        self._checkpoint = time.monotonic()
+        self.tool_step: dict[str, Any] | None = None
+        self.calls: dict[int, dict[str, Any]] = {}
+
+    # --- backend events -------------------------------------------------------------------
+
+    def on_event(self, event: Any) -> bool:
+        """Apply one backend event; False when the completion budget is spent (stop the turn)."""
+        if isinstance(event, TextDelta):
+            return self._text_delta(event)
+        if isinstance(event, ToolCallDelta):
+            self._tool_call_delta(event)
+        elif isinstance(event, (CodeInterpreterCall, FileSearchCall)):
+            self._builtin_tool_step(event)
+        elif isinstance(event, Usage):
+            self.usage = event
+        return True
+
+    def _text_delta(self, delta: TextDelta) -> bool:
+        cost = count_tokens(delta.text)
+        if self.budget is not None and self.completion_tokens + cost > self.budget:
+            return False
+        self.completion_tokens += cost
+        if self.message is None:
+            self._start_message()
+        text: dict[str, Any] = {"value": delta.text}
+        if not self._text:
+            text["annotations"] = []
+        if delta.annotations:
+            text["annotations"] = delta.annotations
+            self._annotations.extend(
+                {k: v for k, v in a.items() if k != "index"} for a in delta.annotations)
+        self._text.append(delta.text)
+        self._publish("thread.message.delta", {
+            "id": self.message["id"], "object": "thread.message.delta",
+            "delta": {"content": [{"index": 0, "type": "text", "text": text}]}})
+        if time.monotonic() - self._checkpoint > _CHECKPOINT_SECONDS:
+            self._checkpoint = time.monotonic()
+            self._save("message", self._message_now(), self.run["thread_id"])
+        return True
+
+    def _start_message(self) -> None:
+        run = self.run
+        self.message = message_payload(run["thread_id"], {"role": "assistant", "content": []},
+                                       run_id=run["id"], assistant_id=run["assistant_id"],
+                                       status="in_progress")
+        self.message_step = step_payload(run, "message_creation", {
+            "type": "message_creation", "message_creation": {"message_id": self.message["id"]}})
+        self._save("step", self.message_step, run["id"])
+        self._save("message", self.message, run["thread_id"])
+        self._publish("thread.run.step.created", self.message_step)
+        self._publish("thread.run.step.in_progress", self.message_step)
+        self._publish("thread.message.created", self.message)
+        self._publish("thread.message.in_progress", self.message)
+
+    def _message_now(self) -> dict[str, Any]:
+        return {**self.message, "content": [text_part("".join(self._text), list(self._annotations))]}
+
+    def _tool_call_delta(self, delta: ToolCallDelta) -> None:
+        if self.tool_step is None:
+            self.tool_step = self._new_tool_step()
+        call = self.calls.get(delta.index)
+        entry: dict[str, Any] = {"index": delta.index, "type": "function"}
+        if call is None:
+            call = self.calls[delta.index] = {"id": delta.id or new_id("call"), "type": "function",
+                                              "function": {"name": delta.name or "", "arguments": "",
+                                                           "output": None}}
+            entry["id"] = call["id"]
+            entry["function"] = {"name": call["function"]["name"], "arguments": delta.arguments,
+                                 "output": None}
+        else:
+            entry["function"] = {"arguments": delta.arguments}
+            if delta.name:
+                call["function"]["name"] += delta.name
+                entry["function"]["name"] = delta.name
+        call["function"]["arguments"] += delta.arguments
+        self.completion_tokens += count_tokens(delta.arguments)
+        self._publish("thread.run.step.delta", {
+            "id": self.tool_step["id"], "object": "thread.run.step.delta",
+            "delta": {"step_details": {"type": "tool_calls", "tool_calls": [entry]}}})
+
+    def _new_tool_step(self) -> dict[str, Any]:
+        step = step_payload(self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []})
+        self._save("step", step, self.run["id"])
+        self._publish("thread.run.step.created", step)
+        self._publish("thread.run.step.in_progress", step)
+        return step
+
+    def _builtin_tool_step(self, event: CodeInterpreterCall | FileSearchCall) -> None:
+        step = self._new_tool_step()
+        call_id = new_id("call")
+        if isinstance(event, CodeInterpreterCall):
+            call = {"id": call_id, "type": "code_interpreter",
+                    "code_interpreter": {"input": event.input,
+                                         "outputs": [{"type": "logs", "logs": event.logs}]}}
+            deltas = [{"index": 0, "id": call_id, "type": "code_interpreter",
+                       "code_interpreter": {"input": event.input, "outputs": []}},
+                      {"index": 0, "type": "code_interpreter", "code_interpreter": {
+                          "outputs": [{"index": 0, "type": "logs", "logs": event.logs}]}}]
+        else:
+            call = {"id": call_id, "type": "file_search", "file_search": {
+                "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.0},
+                "results": event.results}}
+            deltas = [{"index": 0, "id": call_id, "type": "file_search", "file_search": {}}]
+        for delta in deltas:
+            self._publish("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta",
+                                                    "delta": {"step_details": {"type": "tool_calls",
+                                                                               "tool_calls": [delta]}}})
+        step.update(status="completed", completed_at=now(), usage=usage_payload(0, 0),
+                    step_details={"type": "tool_calls", "tool_calls": [call]})
+        self._save("step", step, self.run["id"])
+        self._publish("thread.run.step.completed", step)
+
+    # --- endings --------------------------------------------------------------------------
+
+    def pending_calls(self) -> list[dict[str, Any]]:
+        """The function calls of this turn, as `required_action` lists them."""
+        return [{"id": c["id"], "type": "function",
+                 "function": {"name": c["function"]["name"], "arguments": c["function"]["arguments"]}}
+                for _, c in sorted(self.calls.items())]
+
+    def finish_tool_calls(self) -> None:
+        """The tool step waits (in_progress) with its calls recorded for the outputs to come."""
+        self.tool_step["step_details"] = {"type": "tool_calls",
+                                          "tool_calls": [c for _, c in sorted(self.calls.items())]}
+        self._save("step", self.tool_step, self.run["id"])
+        self._close_message("completed")
+
+    def finish_message(self, status: str) -> None:
+        """Close the message as completed or incomplete (cut by the token budget)."""
+        self._close_message(status)
+
+    def _close_message(self, status: str) -> None:
+        if self.message is None:
+            return
+        message = self._message_now()
+        stamp = now()
+        message.update(status=status, completed_at=stamp if status == "completed" else None,
+                       incomplete_at=stamp if status == "incomplete" else None,
+                       incomplete_details={"reason": "max_tokens"} if status == "incomplete" else None)
+        self.message = message
+        self._save("message", message, self.run["thread_id"])
+        self._publish(f"thread.message.{status}", message)
+        step = self.message_step
+        step.update(status="completed", completed_at=stamp,
+                    usage=usage_payload(self.usage.prompt_tokens, self.completion_tokens))
+        self._save("step", step, self.run["id"])
+        self._publish("thread.run.step.completed", step)
+
+    def abandon(self, step_status: str) -> None:
+        """End open records when the run stops early (cancelled, failed, expired)."""
+        stamp = now()
+        if self.message is not None and self.message["status"] == "in_progress":
+            message = self._message_now()
+            message.update(status="incomplete", incomplete_at=stamp,
+                           incomplete_details={"reason": "run_" + step_status})
+            self._save("message", message, self.run["thread_id"])
+            self._publish("thread.message.incomplete", message)
+        for step in (self.message_step, self.tool_step):
+            if step is not None and step["status"] == "in_progress":
+                step.update(status=step_status, **{f"{step_status}_at": stamp})
+                self._save("step", step, self.run["id"])
+                self._publish(f"thread.run.step.{step_status}", step)

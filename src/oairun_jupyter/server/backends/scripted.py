@@ -1,0 +1,163 @@
+"""The offline, deterministic backend: no key, no network, the same reply every time.
+
+What it answers to the last user message of the thread:
+
+* a declared function tool's name followed by JSON arguments, `get_weather {"city": "Paris"}`
+  (or `get_weather()` for none), becomes a call of that tool; several become parallel calls.
+  Once the outputs are submitted it answers with a message that reports them.
+* `tool_choice="required"` with no call written calls the first declared tool with `{}`;
+  a named tool choice calls that tool; `tool_choice="none"` never calls a tool.
+* lines starting with a slash script other shapes of the real service:
+  `/long N` (a reply of N deltas), `/cite` (text with a file_citation annotation),
+  `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
+  `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
+* anything else is echoed: `You said: <text>`.
+
+The reply streams one word per delta, `pace` seconds apart (0 for full speed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any, AsyncIterator
+
+from .._ids import new_id
+from ._base import (BackendError, CodeInterpreterCall, FileSearchCall, Finish, TextDelta,
+                    ToolCallDelta, TurnContext, TurnEvent, Usage, count_tokens)
+
+__all__ = ["ScriptedBackend", "last_user_text"]
+
+_WORD = re.compile(r"\s*\S+")
+_DIRECTIVE = re.compile(r"^/(\w+)(?:[ \t]+(.*))?$", re.M)
+_FAIL_CODES = ("server_error", "rate_limit_exceeded", "invalid_prompt")
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    """The text of the newest user message."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            return "".join(part["text"]["value"] for part in message.get("content", [])
+                           if part.get("type") == "text")
+    return ""
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text) or ([text] if text else [])
+
+
+class ScriptedBackend:
+    """Deterministic replies following the convention in this module's docstring."""
+
+    name = "scripted"
+
+    def __init__(self, pace: float = 0.02) -> None:
+        self.pace = pace
+
+    async def turn(self, context: TurnContext) -> AsyncIterator[TurnEvent]:
+        text = last_user_text(context.messages)
+        directives = {name: (arg or "").strip() for name, arg in _DIRECTIVE.findall(text)}
+        pace = float(directives["pace"]) / 1000 if "pace" in directives else self.pace
+        prompt_tokens = count_tokens(context.run.get("instructions") or "") + sum(
+            count_tokens(json.dumps(m.get("content"))) for m in context.messages)
+        if context.tool_rounds:
+            reply, annotations = self._report_outputs(context.tool_rounds[-1]), None
+        else:
+            if "fail" in directives:
+                code, _, message = directives["fail"].partition(" ")
+                if code not in _FAIL_CODES:
+                    code, message = "server_error", directives["fail"]
+                raise BackendError(message or "The scripted backend was asked to fail.", code)
+            calls = self._tool_calls(text, context)
+            if calls:
+                async for event in self._stream_calls(calls, pace):
+                    yield event
+                yield Usage(prompt_tokens, sum(count_tokens(c[1]) for c in calls))
+                yield Finish("tool_calls")
+                return
+            if "code" in directives:
+                yield CodeInterpreterCall(input="import math\nprint(math.sqrt(2))",
+                                          logs="1.4142135623730951\n")
+            if "search" in directives:
+                yield FileSearchCall(results=[{"file_id": "file-scripted", "file_name": "notes.md",
+                                               "score": 0.87, "content": [{"type": "text",
+                                                                           "text": "Scripted notes."}]}])
+            reply, annotations = self._reply(text, directives)
+        completion, pieces = 0, _words(reply)
+        for number, piece in enumerate(pieces):
+            completion += count_tokens(piece)
+            last = number == len(pieces) - 1  # annotations arrive with the text they cover
+            yield TextDelta(piece, annotations if last else None)
+            await _pause(pace, number)
+        yield Usage(prompt_tokens, completion)
+        yield Finish("stop")
+
+    @staticmethod
+    def _reply(text: str, directives: dict[str, str]) -> tuple[str, list[dict[str, Any]] | None]:
+        if "long" in directives:
+            count = int(directives["long"] or 1000)
+            return " ".join(f"w{n}" for n in range(count)), None
+        if "cite" in directives or "search" in directives:
+            marker = "\u30104:0\u2020notes.md\u3011"
+            reply = f"The notes say the answer is 42. {marker}"
+            start = len(reply) - len(marker)
+            return reply, [{"index": 0, "type": "file_citation", "text": marker, "start_index": start,
+                            "end_index": len(reply), "file_citation": {"file_id": "file-scripted"}}]
+        if "code" in directives:
+            return "The square root of 2 is about 1.4142.", None
+        body = _DIRECTIVE.sub("", text).strip()
+        return (f"You said: {body}" if body else "Hello! I am the offline scripted assistant."), None
+
+    @staticmethod
+    def _tool_calls(text: str, context: TurnContext) -> list[tuple[str, str]]:
+        """(name, JSON arguments) for each tool the message calls, in the order written."""
+        tools = context.function_tools
+        choice = context.run.get("tool_choice")
+        if not tools or choice == "none":
+            return []
+        found: list[tuple[int, str, str]] = []
+        for name in tools:
+            for match in re.finditer(rf"(?<![\w.]){re.escape(name)}\s*(\(\s*\)|\{{)", text):
+                arguments = "{}"
+                if match.group(1) == "{":
+                    try:
+                        value, _ = json.JSONDecoder().raw_decode(text, match.end() - 1)
+                        arguments = json.dumps(value)
+                    except ValueError:
+                        continue
+                found.append((match.start(), name, arguments))
+        calls = [(name, arguments) for _, name, arguments in sorted(found)]
+        if isinstance(choice, dict) and choice.get("type") == "function":
+            forced = choice["function"]["name"]
+            calls = [c for c in calls if c[0] == forced] or [(forced, "{}")]
+        elif choice == "required" and not calls:
+            calls = [(next(iter(tools)), "{}")]
+        if context.run.get("parallel_tool_calls") is False:
+            calls = calls[:1]
+        return calls
+
+    @staticmethod
+    async def _stream_calls(calls: list[tuple[str, str]], pace: float) -> AsyncIterator[TurnEvent]:
+        for index, (name, arguments) in enumerate(calls):
+            yield ToolCallDelta(index, "", id=new_id("call"), name=name)
+            await _pause(pace, index)
+            middle = len(arguments) // 2
+            for number, fragment in enumerate((arguments[:middle], arguments[middle:])):
+                if fragment:
+                    yield ToolCallDelta(index, fragment)
+                    await _pause(pace, number)
+
+    @staticmethod
+    def _report_outputs(calls: list[dict[str, Any]]) -> str:
+        if len(calls) == 1:
+            return f"{calls[0]['name']} returned: {calls[0]['output']}"
+        lines = [f"- {call['name']}: {call['output']}" for call in calls]
+        return "The tools returned:\n" + "\n".join(lines)
+
+
+async def _pause(pace: float, number: int) -> None:
+    if pace > 0:
+        await asyncio.sleep(pace)
+    elif number % 256 == 255:
+        await asyncio.sleep(0)  # at full speed, still let other requests in now and then
