@@ -44,3 +44,16 @@ class RecordingClock:
 @pytest.fixture
 def clock():
     return RecordingClock()
+
+
+@pytest.fixture
+def server():
+    """A real runs server on 127.0.0.1 (scripted backend at full speed, in-memory SQLite),
+    with the default client pointed at it."""
+    from oairun_jupyter import configure
+    from oairun_jupyter.server import start_local_server
+
+    local = start_local_server(pace=0, poll_after_ms=20)
+    configure(base_url=local.base_url)
+    yield local
+    local.stop()

@@ -40,7 +40,8 @@ def page(items: list[dict[str, Any]], limit: int, after: str | None, before: str
     else:
         chosen = window[:limit]
         has_more = len(window) > limit
+    # The contract wants string cursors even for an empty page (the service sent null there).
     return {"object": "list", "data": chosen,
-            "first_id": chosen[0]["id"] if chosen else None,
-            "last_id": chosen[-1]["id"] if chosen else None,
+            "first_id": chosen[0]["id"] if chosen else "",
+            "last_id": chosen[-1]["id"] if chosen else "",
             "has_more": has_more}

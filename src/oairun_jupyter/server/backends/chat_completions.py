@@ -1,0 +1,138 @@
+"""A backend for any OpenAI-compatible `/v1/chat/completions` endpoint, streamed.
+
+The run's instructions and the thread's messages become chat messages; the run's function
+tools become chat tools; submitted outputs become `tool` messages after the assistant's
+`tool_calls` message. Content deltas become message deltas, tool-call deltas become a
+tool_calls step, `finish_reason: length` ends the run `incomplete`, and upstream errors fail
+the run with `last_error` (429 as `rate_limit_exceeded`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, AsyncIterator
+
+import httpx
+
+from ..._secrets import Secret, redact
+from ..._sse import SSEDecoder
+from ._base import (BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage)
+
+__all__ = ["ChatCompletionsBackend", "chat_request"]
+
+_FINISH = {"stop": "stop", "tool_calls": "tool_calls", "function_call": "tool_calls",
+           "length": "length", "content_filter": "stop"}
+
+
+def _message_text(message: dict[str, Any]) -> str:
+    return "".join(part["text"]["value"] for part in message.get("content", [])
+                   if part.get("type") == "text")
+
+
+def chat_messages(context: TurnContext) -> list[dict[str, Any]]:
+    """The conversation of a run as chat messages."""
+    run = context.run
+    messages: list[dict[str, Any]] = []
+    if run.get("instructions"):
+        messages.append({"role": "system", "content": run["instructions"]})
+    for message in context.messages:
+        messages.append({"role": message["role"], "content": _message_text(message)})
+    for round_ in context.tool_rounds:
+        messages.append({"role": "assistant", "content": None, "tool_calls": [
+            {"id": c["id"], "type": "function",
+             "function": {"name": c["name"], "arguments": c["arguments"]}} for c in round_]})
+        messages += [{"role": "tool", "tool_call_id": c["id"], "content": c["output"] or ""} for c in round_]
+    return messages
+
+
+def chat_request(context: TurnContext, max_tokens: int | None = None) -> dict[str, Any]:
+    """The chat-completions request body for the next turn of a run."""
+    run = context.run
+    body: dict[str, Any] = {"model": run["model"], "messages": chat_messages(context), "stream": True,
+                            "stream_options": {"include_usage": True}}
+    for name in ("temperature", "top_p"):
+        if run.get(name) is not None:
+            body[name] = run[name]
+    tools = [{"type": "function", "function": fn} for fn in context.function_tools.values()]
+    if tools:
+        body["tools"] = tools
+        choice = run.get("tool_choice") or "auto"
+        body["tool_choice"] = choice if isinstance(choice, str) else {
+            "type": "function", "function": {"name": choice["function"]["name"]}}
+        body["parallel_tool_calls"] = run.get("parallel_tool_calls", True)
+    if isinstance(run.get("response_format"), dict):
+        body["response_format"] = run["response_format"]
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
+    return body
+
+
+def chunk_events(chunk: dict[str, Any]) -> tuple[list[TurnEvent], str | None, Usage | None]:
+    """The turn events of one `chat.completion.chunk`, its finish reason and its usage."""
+    events: list[TurnEvent] = []
+    finish = None
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") or {}
+        if delta.get("content"):
+            events.append(TextDelta(delta["content"]))
+        for call in delta.get("tool_calls") or []:
+            function = call.get("function") or {}
+            events.append(ToolCallDelta(call.get("index", 0), function.get("arguments") or "",
+                                        id=call.get("id"), name=function.get("name")))
+        if choice.get("finish_reason"):
+            finish = _FINISH.get(choice["finish_reason"], "stop")
+    usage = chunk.get("usage")
+    return events, finish, (Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+                            if usage else None)
+
+
+class ChatCompletionsBackend:
+    """Turns through an upstream chat-completions endpoint; the key stays in this object."""
+
+    name = "chat-completions"
+
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = Secret(api_key or "")
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"<ChatCompletionsBackend {self.base_url}>"
+
+    async def turn(self, context: TurnContext) -> AsyncIterator[TurnEvent]:
+        run = context.run
+        budget = run.get("max_completion_tokens")
+        if budget is not None:
+            budget -= (run.get("usage") or {}).get("completion_tokens", 0)
+        headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
+        finish, usage = "stop", None
+        try:
+            async with httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=10.0)) as client:
+                async with client.stream("POST", f"{self.base_url}/chat/completions", headers=headers,
+                                         json=chat_request(context, budget)) as response:
+                    if response.status_code >= 400:
+                        raise self._status_error(response.status_code, await response.aread())
+                    decoder = SSEDecoder()
+                    async for raw in response.aiter_bytes():
+                        for sse in decoder.feed(raw):
+                            if sse.data == "[DONE]":
+                                continue
+                            events, chunk_finish, chunk_usage = chunk_events(json.loads(sse.data))
+                            for event in events:
+                                yield event
+                            finish = chunk_finish or finish
+                            usage = chunk_usage or usage
+        except httpx.HTTPError as error:
+            raise BackendError(redact(f"The model server at {self.base_url} could not be reached "
+                                      f"({type(error).__name__}).", self._key)) from None
+        if usage is not None:
+            yield usage
+        yield Finish(finish)
+
+    def _status_error(self, status: int, content: bytes) -> BackendError:
+        try:
+            message = json.loads(content)["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = content.decode("utf-8", "replace")[:300]
+        code = "rate_limit_exceeded" if status == 429 else "server_error"
+        return BackendError(redact(f"The model server answered {status}: {message}", self._key), code)

@@ -1,0 +1,45 @@
+"""Runs driven against the local server with the package's own client, keeping every event."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import oairun_jupyter as oai
+
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "The weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+
+
+def make_assistant(**options: Any) -> dict[str, Any]:
+    return oai.oai_create_assistant("scripted-model", name="Tester", tools=[WEATHER_TOOL],
+                                    classify_response=False, **options)
+
+
+def stream_events(stream) -> list[tuple[str, Any]]:
+    return [(event.event, event.data) for event in stream]
+
+
+def streamed_run(assistant_id: str, text: str, **options: Any) -> list[tuple[str, Any]]:
+    """A thread-and-run streamed to its end, tool calls answered with 'sunny in <city>'."""
+    events = stream_events(oai.oai_create_thread_and_run(
+        assistant_id, thread={"messages": [text]}, stream=True, classify_response=False, **options))
+    while events[-1][0] == "thread.run.requires_action":
+        run = events[-1][1]
+        outputs = [oai.oai_tool_output(call["id"], "sunny")
+                   for call in run["required_action"]["submit_tool_outputs"]["tool_calls"]]
+        events += stream_events(oai.oai_submit_tool_outputs(
+            run["thread_id"], run["id"], outputs, stream=True, classify_response=False))
+    return events
+
+
+def wait_for(thread_id: str, run_id: str, statuses: tuple[str, ...], timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = oai.oai_retrieve_run(thread_id, run_id, classify_response=False)
+        if run["status"] in statuses:
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run stayed {run['status']}, wanted {statuses}")
+        time.sleep(0.01)
