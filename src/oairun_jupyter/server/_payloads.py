@@ -94,6 +94,6 @@ def step_payload(run: dict[str, Any], step_type: str, details: dict[str, Any]) -
         "id": new_id("step"), "object": "thread.run.step", "created_at": now(),
         "run_id": run["id"], "assistant_id": run["assistant_id"], "thread_id": run["thread_id"],
         "type": step_type, "status": "in_progress", "cancelled_at": None, "completed_at": None,
-        "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
+        "expires_at": run["expires_at"], "expired_at": None, "failed_at": None, "last_error": None, "step_details": details,
         "usage": None, "metadata": {},
     }
