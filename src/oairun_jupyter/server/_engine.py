@@ -274,8 +274,8 @@ class Engine:
     @staticmethod
     def _add_usage(run: dict[str, Any], turn: Turn) -> None:
         before = run.get("usage") or usage_payload(0, 0)
-        run["usage"] = usage_payload(before["prompt_tokens"] + turn.usage.prompt_tokens,
-                                     before["completion_tokens"] + turn.completion_tokens)
+        prompt, completion = turn.token_counts()
+        run["usage"] = usage_payload(before["prompt_tokens"] + prompt, before["completion_tokens"] + completion)
 
     def _save(self, kind: str, payload: dict[str, Any], parent: str) -> None:
         self.store.put(kind, payload, parent)

@@ -36,8 +36,8 @@ class Turn:
         self._save = save
         self._publish = publish
         self.budget = completion_budget
-        self.usage = Usage(0, 0)
-        self.completion_tokens = 0
+        self.usage: Usage | None = None  # as the backend reported it
+        self.completion_tokens = 0  # as counted here (for the budget, and when none is reported)
         self.message: dict[str, Any] | None = None
         self.message_step: dict[str, Any] | None = None
         self._text: list[str] = []
@@ -155,6 +155,12 @@ class Turn:
         self._save("step", step, self.run["id"])
         self._publish("thread.run.step.completed", step)
 
+    def token_counts(self) -> tuple[int, int]:
+        """(prompt, completion) tokens of the turn: the backend's report, else the local count."""
+        if self.usage is None:
+            return 0, self.completion_tokens
+        return self.usage.prompt_tokens, self.usage.completion_tokens
+
     # --- endings --------------------------------------------------------------------------
 
     def pending_calls(self) -> list[dict[str, Any]]:
@@ -186,8 +192,7 @@ class Turn:
         self._save("message", message, self.run["thread_id"])
         self._publish(f"thread.message.{status}", message)
         step = self.message_step
-        step.update(status="completed", completed_at=stamp,
-                    usage=usage_payload(self.usage.prompt_tokens, self.completion_tokens))
+        step.update(status="completed", completed_at=stamp, usage=usage_payload(*self.token_counts()))
         self._save("step", step, self.run["id"])
         self._publish("thread.run.step.completed", step)
 
