@@ -17,6 +17,7 @@ test: venv
 
 bench: venv
 	$(BIN)/python bench/accumulation.py
+	$(BIN)/python bench/server.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

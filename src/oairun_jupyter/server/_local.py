@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ._app import create_app
 from ._store import Store
@@ -30,6 +31,17 @@ def check_exposure(host: str, server_key: str | None) -> None:
                          "API key), or listen on 127.0.0.1")
 
 
+class _NoDelayH11Protocol(H11Protocol):
+    """h11 with TCP_NODELAY: asyncio leaves Nagle on for accepted sockets, and a response written
+    as headers then body would otherwise wait ~40 ms for the client's delayed ACK."""
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
 class LocalServer:
     """A runs server on a thread of this process; `base_url` to talk to it, `stop()` to end it."""
 
@@ -39,7 +51,8 @@ class LocalServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = host, self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                http=_NoDelayH11Protocol)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="oairun-server", daemon=True)
         self._error: BaseException | None = None
