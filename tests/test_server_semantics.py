@@ -228,3 +228,14 @@ def test_messages_created_by_a_run_are_in_the_thread(server):
     assert messages[1].run_id == run["id"] and messages[1].assistant_id == assistant["id"]
     assert oai.oai_list_messages(run["thread_id"], run_id=run["id"])[0].role == "assistant"
     assert run["instructions"] == "Be terse."
+
+
+def test_cancel_right_after_create_still_ends_cancelled(server):
+    assistant = make_assistant()
+    for _ in range(5):  # the cancel may land before the run's work has even started
+        run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 50"]})
+        try:
+            oai.oai_cancel_run(run.thread_id, run)
+        except oai.BadRequestError:
+            continue  # it had already completed
+        assert wait_for(run.thread_id, run.id, ("cancelled",))["cancelled_at"] is not None

@@ -128,9 +128,11 @@ class Engine:
         self._tasks[run_id] = task
         self._live[run_id] = run
 
-        def forget(_: object) -> None:
+        def forget(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(run_id, None)
             self._live.pop(run_id, None)
+            if finished.cancelled() and run["status"] not in TERMINAL:
+                self._end(run, "cancelled")  # cancelled before `_drive` ever ran
         task.add_done_callback(forget)
 
     def check_outputs(self, run: dict[str, Any], outputs: list[dict[str, str]]) -> None:
