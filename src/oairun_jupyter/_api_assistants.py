@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ._request import Endpoint, compact, send, send_list
-from ._validation import (REASONING_EFFORTS, check_choice, check_dict, check_list_of_dicts,
-                          check_metadata, check_number, list_params, object_id)
+from ._tool_schema import tool_definitions
+from ._validation import (REASONING_EFFORTS, check_choice, check_dict, check_metadata,
+                          check_number, list_params, object_id)
 
 __all__ = ["oai_create_assistant", "oai_list_assistants", "oai_retrieve_assistant",
            "oai_modify_assistant", "oai_delete_assistant"]
@@ -30,7 +31,7 @@ def _assistant_body(model, name, description, instructions, tools, tool_resource
     return compact(
         model=_text(model, "model"), name=_text(name, "name"),
         description=_text(description, "description"), instructions=_text(instructions, "instructions"),
-        tools=check_list_of_dicts(tools, "tools", "tool dicts such as {'type': 'code_interpreter'}"),
+        tools=tool_definitions(tools),
         tool_resources=check_dict(tool_resources, "tool_resources", "a dict of tool resources"),
         metadata=check_metadata(metadata),
         temperature=check_number(temperature, "temperature", 0, 2),

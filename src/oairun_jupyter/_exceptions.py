@@ -12,8 +12,11 @@
     │   ├── UnprocessableEntityError 422
     │   ├── RateLimitError          429
     │   └── InternalServerError     >= 500
-    └── APIStreamError              the stream sent an `error` event
-        └── StreamTruncatedError    the stream ended in the middle of an event or before `[DONE]`
+    ├── APIStreamError              the stream sent an `error` event
+    │   └── StreamTruncatedError    the stream ended in the middle of an event or before `[DONE]`
+    └── RunError                    a run ended failed, cancelled or expired (status, last_error)
+        ├── RunTimeoutError         waiting took longer than allowed (the run was cancelled)
+        └── ToolCallError           a tool raised and on_tool_error="raise" (the run was cancelled)
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ __all__ = [
     "InternalServerError",
     "APIStreamError",
     "StreamTruncatedError",
+    "RunError",
+    "RunTimeoutError",
+    "ToolCallError",
     "status_error_class",
     "error_fields",
 ]
@@ -132,6 +138,34 @@ class APIStreamError(APIError):
 
 class StreamTruncatedError(APIStreamError):
     """The stream ended in the middle of an event or before its `[DONE]` marker."""
+
+
+class RunError(APIError):
+    """A run did not end well: `status` is failed, cancelled or expired; `last_error` says why.
+
+    `run` is the Run in its final state.
+    """
+
+    def __init__(self, message: str, *, status: str | None = None, last_error: Any = None,
+                 run: Any = None, **fields: Any) -> None:
+        if isinstance(last_error, Mapping):
+            fields.setdefault("code", last_error.get("code"))
+        super().__init__(message, **fields)
+        self.status = status
+        self.last_error = last_error
+        self.run = run
+
+
+class RunTimeoutError(RunError):
+    """Waiting for the run took longer than its timeout; the run was cancelled on the server."""
+
+
+class ToolCallError(RunError):
+    """A tool raised while `on_tool_error="raise"`; the run was cancelled. `record` is the call."""
+
+    def __init__(self, message: str, *, record: Any = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.record = record
 
 
 _STATUS_CLASSES: Mapping[int, type[APIStatusError]] = {

@@ -14,7 +14,7 @@ from ._client import get_client
 from ._objects import ListObject, classify
 from ._stream import AsyncEventStream, EventStream
 
-__all__ = ["Endpoint", "send", "send_list", "compact", "PAGE_SIZE"]
+__all__ = ["Endpoint", "send", "send_list", "fetch", "fetch_async", "compact", "PAGE_SIZE"]
 
 PAGE_SIZE = 100  # the service's largest page
 
@@ -66,6 +66,18 @@ async def _send_async(endpoint: Endpoint, classify_response: bool, stream: bool)
     reply = await transport.request(endpoint.method, endpoint.path, params=endpoint.params,
                                     body=endpoint.body)
     return _result(reply.payload, classify_response)
+
+
+def fetch(endpoint: Endpoint):
+    """The raw `Response` (payload and headers) of one request, for callers that need headers."""
+    return get_client().sync.request(endpoint.method, endpoint.path, params=endpoint.params,
+                                     body=endpoint.body)
+
+
+async def fetch_async(endpoint: Endpoint):
+    """`fetch` through the async client."""
+    return await get_client().async_.request(endpoint.method, endpoint.path, params=endpoint.params,
+                                             body=endpoint.body)
 
 
 class _Pager:

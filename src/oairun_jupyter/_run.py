@@ -1,19 +1,28 @@
-"""The `Run` object: every field of the seed's Run class, built from a payload or a request.
+"""The `Run` object: every field and method of the seed's Run class.
 
-Its behaviour (refresh, wait, tool calls, streaming) is layered on in the runs package; this
-module gives it its data and its ways of being constructed.
+A Run refreshes itself (`retrieve`, `modify`, `cancel`), answers its tool calls from the
+caller's own functions (`do_tool_calls`, `wait`, `await run`) and leads to its thread and
+assistant. With `async_=True` every method returns an awaitable instead.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from ._objects import APIObject, register_object_type
+from ._run_wait import WaitOptions
+from ._tool_calls import ToolCallRecord
 
 __all__ = ["Run", "TERMINAL_STATUSES", "ACTIVE_STATUSES"]
 
 TERMINAL_STATUSES = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
 ACTIVE_STATUSES = frozenset({"queued", "in_progress", "requires_action", "cancelling"})
+
+
+def _api():
+    from . import _api_runs  # the API imports this module's registry: import it late
+    return _api_runs
 
 
 @register_object_type
@@ -22,9 +31,11 @@ class Run(APIObject):
 
     Construction follows the seed: `Run(thread_id, run_id)` retrieves a run;
     `Run(thread_id, assistant_id=..., **options)` creates one (options go to `oai_create_run`);
-    `Run(resp=payload)` wraps a payload already at hand.
+    `Run(resp=payload)` wraps a payload already at hand. With `async_=True` nothing is sent
+    until the run is awaited (`await run` creates or retrieves it, then waits for it).
 
-    >>> run = Run("thread_abc123", assistant_id="asst_abc123", model="gpt-4o")  # doctest: +SKIP
+    >>> run = Run(thread, assistant_id=assistant, model="gpt-4o").wait()   # doctest: +SKIP
+    >>> run.thread().list_messages()[0].text                                # doctest: +SKIP
     """
 
     OBJECT = "thread.run"
@@ -36,24 +47,154 @@ class Run(APIObject):
               "parallel_tool_calls", "reasoning_effort", "tool_resources")
 
     def __init__(self, thread_id: Any = None, run_id: Any = None, assistant_id: Any = None,
-                 *, resp: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 *, resp: Any = None, async_: bool = False, **kwargs: Any) -> None:
+        self._init_state(async_)
         if resp is not None:
             payload = resp.to_dict() if isinstance(resp, APIObject) else resp
-        elif thread_id is not None and run_id is not None:
-            from ._api_runs import oai_retrieve_run
-            payload = oai_retrieve_run(thread_id, run_id, classify_response=False)
+            if not isinstance(payload, dict) or payload.get("object") != self.OBJECT:
+                raise ValueError(f"resp must be a run payload (object 'thread.run'), got {payload!r:.80}")
+            self._set_payload(payload)
+            return
+        if thread_id is not None and run_id is not None:
+            request = (_api().oai_retrieve_run, (thread_id, run_id), {})
         elif thread_id is not None and assistant_id is not None:
-            from ._api_runs import oai_create_run
             if kwargs.get("stream"):
                 raise ValueError("Run(...) creates a polled run; for a streamed one call "
-                                 "oai_create_run(..., stream=True)")
-            payload = oai_create_run(thread_id, assistant_id, classify_response=False, **kwargs)
+                                 "oai_create_run(..., stream=True), which returns a RunStream")
+            request = (_api().oai_create_run, (thread_id, assistant_id), kwargs)
         else:
             raise ValueError("Run needs thread_id and run_id (to retrieve a run), thread_id and "
                              "assistant_id (to create one), or resp (a run payload)")
-        if not isinstance(payload, dict) or payload.get("object") != self.OBJECT:
-            raise ValueError(f"resp must be a run payload (object 'thread.run'), got {payload!r:.80}")
-        self._set_payload(payload)
+        if async_:
+            self._set_payload({"object": self.OBJECT, "status": None})
+            object.__setattr__(self, "_pending", request)
+            return
+        fn, args, options = request
+        self._set_payload(fn(*args, classify_response=False, **options))
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "Run":
+        self = super().from_payload(payload)
+        self._init_state(False)
+        return self
+
+    def _init_state(self, async_: bool) -> None:
+        object.__setattr__(self, "_async", async_)
+        object.__setattr__(self, "_pending", None)
+        object.__setattr__(self, "tool_calls", [])  # every ToolCallRecord of this run
+
+    tool_calls: list[ToolCallRecord]
+
+    # --- the seed's methods ---------------------------------------------------------------
+
+    def _ids(self) -> tuple[str, str]:
+        if self._pending is not None:
+            raise RuntimeError("this async Run has not been created yet: `await run.retrieve()` first")
+        return self._payload["thread_id"], self._payload["id"]
+
+    def _call(self, fn, *args: Any, update: bool = True, **kwargs: Any) -> Any:
+        """Call the functional API for this run; refresh from the result; sync or async alike."""
+        result = fn(*args, async_=self._async, **kwargs)
+        if not self._async:
+            return self._absorb(result, update)
+
+        async def finish() -> Any:
+            return self._absorb(await result, update)
+        return finish()
+
+    def _absorb(self, result: Any, update: bool) -> Any:
+        if update:
+            self._set_payload(result.to_dict() if isinstance(result, APIObject) else result)
+            return self
+        return result
+
+    def list_steps(self, **kwargs: Any) -> Any:
+        """The run's steps (a ListObject of RunStep); keyword arguments go to `oai_list_run_steps`."""
+        return self._call(_api().oai_list_run_steps, *self._ids(), update=False, **kwargs)
+
+    def retrieve(self) -> Any:
+        """Refresh every field from the server; returns the Run itself."""
+        if self._pending is not None:
+            fn, args, options = self._pending
+            object.__setattr__(self, "_pending", None)
+            return self._call(fn, *args, classify_response=False, **options)
+        return self._call(_api().oai_retrieve_run, *self._ids(), classify_response=False)
+
+    def retrieve_status(self) -> Any:
+        """The up-to-date status (the Run is refreshed too)."""
+        result = self.retrieve()
+        if self._async:
+            async def status() -> str:
+                return (await result).status
+            return status()
+        return self.status
+
+    def modify(self, **kwargs: Any) -> Any:
+        """Change the run's metadata: `run.modify(metadata={"k": "v"})`."""
+        return self._call(_api().oai_modify_run, *self._ids(), classify_response=False, **kwargs)
+
+    def cancel(self) -> Any:
+        """Cancel the run on the server (it goes through `cancelling` to `cancelled`)."""
+        return self._call(_api().oai_cancel_run, *self._ids(), classify_response=False)
+
+    def submit_tool_outputs(self, tool_outputs: list[dict[str, str]], stream: bool | None = None) -> Any:
+        """Submit outputs; with `stream=True` the continuation comes back as a RunStream."""
+        if stream:
+            return _api().oai_submit_tool_outputs(*self._ids(), tool_outputs, stream=True,
+                                                  async_=self._async)
+        return self._call(_api().oai_submit_tool_outputs, *self._ids(), tool_outputs,
+                          classify_response=False)
+
+    def wait(self, env: Any = None, *, timeout: float | None = 300.0, on_tool_error: str = "submit",
+             tool_timeout: float = 60.0) -> Any:
+        """Wait for the run to end, answering its tool calls from `env` (default: the caller's
+        namespace). Returns the Run on `completed` or `incomplete`; raises RunError on `failed`,
+        `cancelled` or `expired`. A timeout or a KeyboardInterrupt cancels the run on the server.
+        """
+        from ._run_wait import namespace_for, wait_async, wait_sync
+        options = WaitOptions.make(timeout, on_tool_error, tool_timeout)
+        namespace = namespace_for(env)
+        if self._async:
+            return wait_async(self, namespace, options)
+        return wait_sync(self, namespace, options)
+
+    async def wait_async(self, env: Any = None, *, timeout: float | None = 300.0,
+                         on_tool_error: str = "submit", tool_timeout: float = 60.0) -> "Run":
+        """`wait`, without blocking the event loop (the seed's `await`)."""
+        from ._run_wait import namespace_for, wait_async
+        if not self._async:
+            object.__setattr__(self, "_async", True)
+        return await wait_async(self, namespace_for(env), WaitOptions.make(timeout, on_tool_error, tool_timeout))
+
+    def __await__(self):
+        from ._run_wait import namespace_for, wait_async
+        object.__setattr__(self, "_async", True)
+        return wait_async(self, namespace_for(None), WaitOptions.make()).__await__()
+
+    def do_tool_calls(self, env: Any = None, *, tool_timeout: float = 60.0) -> list[dict[str, str]]:
+        """Run the pending tool calls against `env` (default: the caller's namespace) and return
+        the outputs to submit (nothing is submitted). Each call is added to `run.tool_calls`."""
+        from ._run_wait import namespace_for, run_tools_sync
+        return run_tools_sync(self, namespace_for(env), WaitOptions.make(tool_timeout=tool_timeout))[0]
+
+    def thread(self) -> Any:
+        """The run's Thread (its `list_messages()` continues the chain)."""
+        from ._api_threads import oai_retrieve_thread
+        return oai_retrieve_thread(self._ids()[0], async_=self._async)
+
+    def assistant(self) -> Any:
+        """The run's Assistant."""
+        from ._api_assistants import oai_retrieve_assistant
+        return oai_retrieve_assistant(self._payload["assistant_id"], async_=self._async)
+
+    def clone(self, deep: bool = False) -> "Run":
+        """A copy of this Run (with `deep=True`, of its payload and tool-call records too)."""
+        twin = copy.copy(self)
+        object.__setattr__(twin, "_payload", copy.deepcopy(self._payload) if deep else dict(self._payload))
+        object.__setattr__(twin, "tool_calls", copy.deepcopy(self.tool_calls) if deep else list(self.tool_calls))
+        return twin
+
+    # --- convenience ----------------------------------------------------------------------
 
     @property
     def is_terminal(self) -> bool:
@@ -63,3 +204,4 @@ class Run(APIObject):
     def _repr_details(self) -> list[str]:
         return [f"status={self._payload.get('status')!r}",
                 f"thread={self._payload.get('thread_id')}"]
+

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._validation import (check_bool, check_choice, check_dict, check_int, check_list_of_dicts,
-                          check_metadata, check_number)
+from ._tool_schema import tool_definitions
+from ._validation import (check_bool, check_choice, check_dict, check_int, check_metadata,
+                          check_number)
 
 __all__ = ["run_options", "messages_list"]
 
@@ -74,8 +75,7 @@ def run_options(*, model: Any, instructions: Any, tools: Any, metadata: Any, tem
     fields = {
         "model": model,
         "instructions": instructions,
-        "tools": check_list_of_dicts(tools, "tools", "tool dicts such as {'type': 'function', "
-                                     "'function': {...}} or {'type': 'code_interpreter'}"),
+        "tools": tool_definitions(tools),
         "metadata": check_metadata(metadata),
         "temperature": check_number(temperature, "temperature", 0, 2),
         "top_p": check_number(top_p, "top_p", 0, 1),

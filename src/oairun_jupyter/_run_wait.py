@@ -1,0 +1,207 @@
+"""Waiting for a run: polling at the server's pace, answering tool calls, ending cleanly.
+
+`wait_sync` and `wait_async` are twins. Both poll at the interval the server asks for
+(`openai-poll-after-ms`, 1 s when absent), back off on transient errors, run the tools of a
+`requires_action` and submit their outputs, and on a timeout or an interrupt cancel the run on
+the server before raising, so nothing is left running behind the user's back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ._client import get_client
+from ._exceptions import (APIConnectionError, APIError, InternalServerError, RateLimitError,
+                          RunError, RunTimeoutError, ToolCallError)
+from ._request import Endpoint, fetch, fetch_async
+from ._tool_calls import ToolCallRecord, ToolExecutor, declared_function_names
+from ._tool_namespace import namespace_of
+
+__all__ = ["WaitOptions", "namespace_for", "wait_sync", "wait_async", "run_tools_sync",
+           "run_tools_async", "raise_for_status"]
+
+log = logging.getLogger("oairun_jupyter.runs")
+
+DEFAULT_POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+_TRANSIENT = (APIConnectionError, RateLimitError, InternalServerError)
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    """How to wait: total timeout (None: forever), what a failing tool does, per-tool timeout."""
+
+    timeout: float | None = 300.0
+    on_tool_error: str = "submit"
+    tool_timeout: float = 60.0
+
+    @classmethod
+    def make(cls, timeout: float | None = 300.0, on_tool_error: str = "submit",
+             tool_timeout: float = 60.0) -> "WaitOptions":
+        if on_tool_error not in ("submit", "raise"):
+            raise ValueError(f"on_tool_error must be 'submit' (the model sees the error) or 'raise', "
+                             f"got {on_tool_error!r}")
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be a number of seconds above 0 or None, got {timeout!r}")
+        if tool_timeout <= 0:
+            raise ValueError(f"tool_timeout must be a number of seconds above 0, got {tool_timeout!r}")
+        return cls(timeout, on_tool_error, tool_timeout)
+
+
+def namespace_for(env: Any) -> Mapping[str, Any]:
+    """The tool namespace for a public Run method called with `env` (None: that method's caller)."""
+    return namespace_of(env, depth=2)
+
+
+def raise_for_status(run: Any) -> None:
+    """RunError for a run that ended failed, cancelled or expired."""
+    status = run.status
+    if status in ("failed", "cancelled", "expired"):
+        error = run.last_error or {}
+        detail = f": {error.get('message')} ({error.get('code')})" if error else ""
+        raise RunError(f"run {run.id} {status}{detail}", status=status, last_error=run.last_error, run=run)
+
+
+def _poll_seconds(headers: Mapping[str, str]) -> float:
+    try:
+        return max(int(headers.get("openai-poll-after-ms", "")) / 1000.0, 0.0)
+    except ValueError:
+        return DEFAULT_POLL_SECONDS
+
+
+def _endpoint(run: Any) -> Endpoint:
+    return Endpoint("GET", f"/threads/{run.thread_id}/runs/{run.id}")
+
+
+def _declared(run: Any) -> set[str]:
+    names = declared_function_names(run.tools)
+    if not names and not run.tools:  # the run inherits the assistant's tools
+        from ._api_assistants import oai_retrieve_assistant
+        names = declared_function_names(oai_retrieve_assistant(run.assistant_id).tools)
+    return names
+
+
+def _pending_calls(run: Any) -> list[dict[str, Any]]:
+    action = run.required_action or {}
+    return list((action.get("submit_tool_outputs") or {}).get("tool_calls") or [])
+
+
+def _outputs(run: Any, records: list[ToolCallRecord], options: WaitOptions) -> list[dict[str, str]]:
+    run.tool_calls.extend(records)
+    failed = [r for r in records if r.status in ("error", "timeout")]
+    if failed and options.on_tool_error == "raise":
+        record = failed[0]
+        raise ToolCallError(f"tool {record.name} failed: {record.error}; the run was cancelled",
+                            record=record, status=run.status, run=run)
+    return [{"tool_call_id": r.call_id, "output": r.output or ""} for r in records]
+
+
+def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
+                   on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
+    """Run the pending calls; (outputs to submit, records)."""
+    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout)
+    records = executor.run(_pending_calls(run), on_record)
+    return _outputs(run, records, options), records
+
+
+async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
+                          on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
+    """`run_tools_sync` on the running event loop."""
+    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout)
+    records = await executor.run_async(_pending_calls(run), on_record)
+    return _outputs(run, records, options), records
+
+
+def cancel_quietly(run: Any) -> None:
+    """Cancel on the server if the run is still going; a cancel that fails is only logged."""
+    from ._api_runs import oai_cancel_run
+    try:
+        run._set_payload(oai_cancel_run(run.thread_id, run.id, classify_response=False))
+    except APIError as error:
+        log.info("could not cancel run %s: %s", run.id, error)
+
+
+async def cancel_quietly_async(run: Any) -> None:
+    from ._api_runs import oai_cancel_run
+    try:
+        run._set_payload(await oai_cancel_run(run.thread_id, run.id, classify_response=False, async_=True))
+    except APIError as error:
+        log.info("could not cancel run %s: %s", run.id, error)
+
+
+def _timeout_error(run: Any, options: WaitOptions) -> RunTimeoutError:
+    return RunTimeoutError(f"run {run.id} did not finish within {options.timeout:g} s and was cancelled; "
+                           "pass timeout= to wait longer (None waits forever)",
+                           status=run.status, run=run)
+
+
+def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> Any:
+    clock = get_client().config.clock
+    deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+    failures = 0
+    try:
+        while True:
+            try:
+                reply = fetch(_endpoint(run))
+            except _TRANSIENT as error:
+                failures += 1
+                delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
+                log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+            else:
+                failures = 0
+                run._set_payload(reply.payload)
+                if run.status in ("completed", "incomplete"):
+                    return run
+                raise_for_status(run)
+                if run.status == "requires_action":
+                    outputs, _ = run_tools_sync(run, namespace, options)
+                    run.submit_tool_outputs(outputs)
+                    continue
+                delay = _poll_seconds(reply.headers)
+            if deadline is not None and clock.monotonic() + delay > deadline:
+                cancel_quietly(run)
+                raise _timeout_error(run, options)
+            clock.sleep(delay)
+    except (KeyboardInterrupt, ToolCallError):
+        cancel_quietly(run)
+        raise
+
+
+async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> Any:
+    if run._pending is not None:
+        await run.retrieve()
+    clock = get_client().config.clock
+    deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+    failures = 0
+    try:
+        while True:
+            try:
+                reply = await fetch_async(_endpoint(run))
+            except _TRANSIENT as error:
+                failures += 1
+                delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
+                log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+            else:
+                failures = 0
+                run._set_payload(reply.payload)
+                if run.status in ("completed", "incomplete"):
+                    return run
+                raise_for_status(run)
+                if run.status == "requires_action":
+                    outputs, _ = await run_tools_async(run, namespace, options)
+                    await run.submit_tool_outputs(outputs)
+                    continue
+                delay = _poll_seconds(reply.headers)
+            if deadline is not None and clock.monotonic() + delay > deadline:
+                await cancel_quietly_async(run)
+                raise _timeout_error(run, options)
+            await clock.async_sleep(delay)
+    except (KeyboardInterrupt, ToolCallError):
+        await cancel_quietly_async(run)
+        raise
+    except BaseException as error:  # asyncio cancellation (an interrupted `await` cell)
+        if type(error).__name__ == "CancelledError":
+            await cancel_quietly_async(run)
+        raise
