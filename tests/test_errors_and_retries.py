@@ -214,10 +214,12 @@ def test_a_stream_cut_before_done_raises(clock):
             configure(base_url=server.base_url, clock=clock)
             stream = oai.oai_create_run("thread_1", "asst_1", stream=True)
             seen = []
-            with pytest.raises(oai.StreamTruncatedError):
+            with pytest.raises(oai.RunStreamError) as caught:
                 for event in stream:
                     seen.append(event.event)
+            assert isinstance(caught.value.__cause__, oai.StreamTruncatedError)
             assert seen and seen[0] == "thread.run.created"
+            assert stream.event_data.run["id"] == "run_Uy45lNz2P7BpJcqWzQkXl1Bu"  # nothing received is lost
 
 
 def test_a_stream_error_event_reaches_the_caller(clock):

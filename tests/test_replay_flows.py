@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import oairun_jupyter as oai
-from oairun_jupyter import (Assistant, EventStream, ListObject, Message, Run, RunStep, Thread,
+from oairun_jupyter import (Assistant, ListObject, Message, Run, RunStep, Thread,
                             configure)
 
 from .support.replay import ReplayServer, load_entries, recorded_path_and_query
@@ -114,8 +114,8 @@ class Driver:
 
 async def _await_all(result):
     result = await result
-    if isinstance(result, oai.AsyncEventStream):
-        return [event async for event in result]
+    if isinstance(result, oai.RunStream):
+        return [event async for event in result.aevents(run_tools=False)]
     return result
 
 
@@ -133,7 +133,7 @@ def _recorded_stream(lines: list[str]) -> list[tuple[str, Any]]:
 def _check_result(entry: dict[str, Any], result: Any) -> None:
     recorded = entry["ResponseBody"]
     if isinstance(recorded, list):  # a stream
-        events = list(result) if isinstance(result, EventStream) else result
+        events = list(result.events(run_tools=False)) if isinstance(result, oai.RunStream) else result
         assert [(e.event, e.data.to_dict() if hasattr(e.data, "to_dict") else e.data) for e in events] \
             == _recorded_stream(recorded)
         return

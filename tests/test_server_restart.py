@@ -78,9 +78,11 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-    with pytest.raises(oai.APIConnectionError):  # the open stream ends with a clear error
+    with pytest.raises(oai.RunStreamError) as caught:  # the open stream ends with a clear error
         for _ in events:
             pass
+    assert isinstance(caught.value.__cause__, oai.APIConnectionError)
+    assert "could not be retrieved" in str(caught.value)
     with sqlite3.connect(db) as check:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     process = _serve(db, port)

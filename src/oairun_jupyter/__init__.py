@@ -25,7 +25,11 @@ from ._exceptions import (APIConnectionError, APIError, APIStatusError, APIStrea
                           InternalServerError, NotFoundError, PermissionDeniedError,
                           RateLimitError, StreamTruncatedError, UnprocessableEntityError)
 from ._objects import APIObject, Assistant, ListObject, Message, RunStep, Thread, classify
+from ._exceptions import RunError, RunTimeoutError, ToolCallError
 from ._run import Run
+from ._run_stream import RunStream, RunStreamError
+from ._tool_calls import ToolCallRecord
+from ._tool_schema import FunctionTool, tool, tools_from_namespace
 from ._sse import ServerSentEvent, SSEDecoder
 from ._stream import AsyncEventStream, EventStream, StreamEvent
 from ._version import __version__
@@ -43,8 +47,10 @@ __all__ = [
     "oai_modify_assistant", "oai_delete_assistant",
     # configuration
     "configure", "oai_set_api_key", "get_client", "Client", "ClientConfig", "Timeouts", "Clock",
+    # runs and tools
+    "Run", "RunStream", "tool", "tools_from_namespace", "FunctionTool", "ToolCallRecord",
     # objects
-    "APIObject", "Run", "RunStep", "Message", "Thread", "Assistant", "ListObject", "classify",
+    "APIObject", "RunStep", "Message", "Thread", "Assistant", "ListObject", "classify",
     # streaming
     "SSEDecoder", "ServerSentEvent", "StreamEvent", "EventStream", "AsyncEventStream",
     "RunEventData", "merge_delta", "accumulate_message_delta", "accumulate_run_step_delta",
@@ -52,6 +58,6 @@ __all__ = [
     "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIStreamError",
-    "StreamTruncatedError",
+    "StreamTruncatedError", "RunError", "RunTimeoutError", "ToolCallError", "RunStreamError",
     "__version__",
 ]

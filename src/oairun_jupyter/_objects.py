@@ -81,10 +81,36 @@ class Assistant(APIObject):
 
 
 class Thread(APIObject):
-    """A conversation thread."""
+    """A conversation thread: `list_messages()`, `create_message(...)`, `create_run(...)`."""
 
     OBJECT = "thread"
     FIELDS = ("id", "object", "created_at", "metadata", "tool_resources")
+
+    def list_messages(self, **kwargs: Any) -> Any:
+        """The thread's messages; keyword arguments go to `oai_list_messages`."""
+        from ._api_messages import oai_list_messages
+        return oai_list_messages(self.id, **kwargs)
+
+    def create_message(self, content: Any, **kwargs: Any) -> Any:
+        """Add a message (a user message unless `role=` says otherwise)."""
+        from ._api_messages import oai_create_message
+        return oai_create_message(self.id, content, **kwargs)
+
+    def create_run(self, assistant_id: Any, **kwargs: Any) -> Any:
+        """Start a run of `assistant_id` on this thread (a RunStream with `stream=True`)."""
+        from ._api_runs import oai_create_run
+        return oai_create_run(self.id, assistant_id, **kwargs)
+
+    def retrieve(self) -> "Thread":
+        """Refresh from the server."""
+        from ._api_threads import oai_retrieve_thread
+        self._set_payload(oai_retrieve_thread(self.id, classify_response=False))
+        return self
+
+    def delete(self) -> Any:
+        """Delete the thread on the server."""
+        from ._api_threads import oai_delete_thread
+        return oai_delete_thread(self.id)
 
 
 def text_of_message(payload: dict[str, Any]) -> str:

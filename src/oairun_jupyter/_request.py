@@ -42,6 +42,14 @@ def _result(payload: Any, classify_response: bool) -> Any:
     return classify(payload) if classify_response else payload
 
 
+def _stream_result(reader: Any, classify_response: bool) -> Any:
+    """A RunStream over the events (typed), or the bare event stream of raw payloads."""
+    if not classify_response:
+        return reader
+    from ._run_stream import RunStream  # the runs layer sits above this one
+    return RunStream(reader)
+
+
 def send(endpoint: Endpoint, *, classify_response: bool = True, async_: bool = False,
          stream: bool = False) -> Any:
     """Send one request; the typed object (or raw dict), an event stream, or an awaitable of it."""
@@ -51,7 +59,7 @@ def send(endpoint: Endpoint, *, classify_response: bool = True, async_: bool = F
     if stream:
         response = transport.open_stream(endpoint.method, endpoint.path,
                                          params=endpoint.params, body=endpoint.body)
-        return EventStream(response, classify_response)
+        return _stream_result(EventStream(response, classify_response), classify_response)
     reply = transport.request(endpoint.method, endpoint.path, params=endpoint.params,
                               body=endpoint.body)
     return _result(reply.payload, classify_response)
@@ -62,7 +70,7 @@ async def _send_async(endpoint: Endpoint, classify_response: bool, stream: bool)
     if stream:
         response = await transport.open_stream(endpoint.method, endpoint.path,
                                                params=endpoint.params, body=endpoint.body)
-        return AsyncEventStream(response, classify_response)
+        return _stream_result(AsyncEventStream(response, classify_response), classify_response)
     reply = await transport.request(endpoint.method, endpoint.path, params=endpoint.params,
                                     body=endpoint.body)
     return _result(reply.payload, classify_response)
