@@ -8,7 +8,8 @@ What it answers to the last user message of the thread:
 * `tool_choice="required"` with no call written calls the first declared tool with `{}`;
   a named tool choice calls that tool; `tool_choice="none"` never calls a tool.
 * lines starting with a slash script other shapes of the real service:
-  `/long N` (a reply of N deltas), `/cite` (text with a file_citation annotation),
+  `/call NAME ARGUMENTS` (a call of NAME with ARGUMENTS verbatim, declared or not, valid JSON or
+  not: what a misbehaving model sends), `/long N` (a reply of N deltas), `/cite` (text with a file_citation annotation),
   `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
   `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
 * anything else is echoed: `You said: <text>`.
@@ -31,6 +32,7 @@ __all__ = ["ScriptedBackend", "last_user_text"]
 
 _WORD = re.compile(r"\s*\S+")
 _DIRECTIVE = re.compile(r"^/(\w+)(?:[ \t]+(.*))?$", re.M)
+_FORCED_CALL = re.compile(r"^/call[ \t]+(\S+)[ \t]*(.*)$", re.M)
 _FAIL_CODES = ("server_error", "rate_limit_exceeded", "invalid_prompt")
 
 
@@ -114,8 +116,11 @@ class ScriptedBackend:
         """(name, JSON arguments) for each tool the message calls, in the order written."""
         tools = context.function_tools
         choice = context.run.get("tool_choice")
-        if not tools or choice == "none":
+        if choice == "none":
             return []
+        forced = [(name, arguments) for name, arguments in _FORCED_CALL.findall(text)]
+        if forced:
+            return forced
         found: list[tuple[int, str, str]] = []
         for name in tools:
             for match in re.finditer(rf"(?<![\w.]){re.escape(name)}\s*(\(\s*\)|\{{)", text):
@@ -131,7 +136,7 @@ class ScriptedBackend:
         if isinstance(choice, dict) and choice.get("type") == "function":
             forced = choice["function"]["name"]
             calls = [c for c in calls if c[0] == forced] or [(forced, "{}")]
-        elif choice == "required" and not calls:
+        elif choice == "required" and not calls and tools:
             calls = [(next(iter(tools)), "{}")]
         if context.run.get("parallel_tool_calls") is False:
             calls = calls[:1]
