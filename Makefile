@@ -18,6 +18,7 @@ test: venv
 bench: venv
 	$(BIN)/python bench/accumulation.py
 	$(BIN)/python bench/server.py
+	$(BIN)/python bench/runs.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

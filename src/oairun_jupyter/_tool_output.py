@@ -31,6 +31,10 @@ def _jsonable(value: Any) -> Any:
         return value.tolist() if hasattr(value, "tolist") else value.item()
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
+    if hasattr(value, "isoformat"):  # datetime, date, time, pandas Timestamp
+        return value.isoformat()
+    if type(value).__name__ == "Decimal":
+        return str(value)
     raise TypeError(type(value).__name__)
 
 
