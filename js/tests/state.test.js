@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { applyAppend, cutText, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel } from "../state.js";
+
+test("appended pieces grow the text in order; repeats and gaps add nothing", () => {
+  const buffers = new Map();
+  assert.equal(applyAppend(buffers, ["m", "msg_1", 0, "Hel"]).added, "Hel");
+  assert.equal(applyAppend(buffers, ["m", "msg_1", 3, "lo"]).added, "lo");
+  assert.equal(applyAppend(buffers, ["m", "msg_1", 3, "lo"]).added, "");        // a repeat
+  assert.equal(applyAppend(buffers, ["m", "msg_1", 4, "o!"]).added, "!");       // an overlap
+  assert.equal(applyAppend(buffers, ["m", "msg_1", 99, "gap"]).added, "");      // a gap
+  assert.equal(buffers.get("m:msg_1"), "Hello!");
+});
+
+test("the trait wins when it holds at least as much text", () => {
+  const buffers = new Map([["m:x", "abc"]]);
+  assert.deepEqual(reconcile(buffers, "m:x", "ab"), { text: "abc", replaced: false });
+  assert.deepEqual(reconcile(buffers, "m:x", "abcdef"), { text: "abcdef", replaced: true });
+});
+
+test("arguments are pretty when complete and raw while partial", () => {
+  assert.equal(prettyArguments('{"city":"Paris"}'), '{\n  "city": "Paris"\n}');
+  assert.equal(prettyArguments('{"city":"Pa'), '{"city":"Pa');
+});
+
+test("labels, elapsed time and cutting", () => {
+  assert.equal(statusLabel("requires_action"), "waiting for tools");
+  assert.equal(statusLabel("in_progress"), "in progress");
+  assert.equal(formatElapsed(3.21), "3.2 s");
+  assert.equal(formatElapsed(125), "2 min 05 s");
+  assert.equal(elapsedSeconds({ status: "in_progress", started_at: 100 }, 112.5), 12.5);
+  assert.equal(elapsedSeconds({ status: "completed", started_at: 100, ended_at: 104 }, 999), 4);
+  assert.deepEqual(cutText("abcdef", 3), { shown: "abc", cut: true });
+});

@@ -1,0 +1,132 @@
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { closeDom, installDom, FakeModel } from "./setup.js";
+
+const window = installDom();
+after(() => closeDom(window));
+const { RunView } = await import("../view.js");
+const { renderMarkdown } = await import("../markdown.js");
+
+const HOSTILE = [
+  "<img src=x onerror=\"window.__pwned=1\">",
+  "<script>window.__pwned=1</script>",
+  "[click](javascript:window.__pwned=1)",
+  "<a href=\"javascript:alert(1)\">x</a>",
+  "<div onmouseover=\"window.__pwned=1\">hover</div>",
+  "<svg><script>window.__pwned=1</script></svg>",
+  "<iframe src=\"javascript:alert(1)\"></iframe>",
+];
+
+function header(status = "in_progress") {
+  return { status, run_id: "run_1", assistant_id: "asst_1", assistant_name: "Helper", model: "gpt-x",
+    backend: "scripted", started_at: 1000 };
+}
+
+test("markdown is rendered and hostile markup is removed", () => {
+  const html = renderMarkdown("**bold** and `code`\n\n" + HOSTILE.join("\n\n"));
+  assert.match(html, /<strong>bold<\/strong>/);
+  assert.doesNotMatch(html, /<script|onerror|onmouseover|javascript:|<iframe/i);
+});
+
+test("citations become marked footnotes", () => {
+  const marker = "\u30104:0\u2020notes.md\u3011";
+  const html = renderMarkdown(`The answer is 42. ${marker}`, [{ type: "file_citation", text: marker,
+    file_citation: { file_id: "file-1" } }]);
+  assert.match(html, /<sup class="oairun-cite" title="file_citation: file-1">\[1\]<\/sup>/);
+  assert.doesNotMatch(html, /\u3010/);
+});
+
+test("the view streams appended text, then renders the final markdown once", () => {
+  const model = new FakeModel({ header: header(), messages: [
+    { id: "msg_u", role: "user", status: "completed", text: "Hi **there**" },
+    { id: "msg_a", role: "assistant", status: "in_progress", text: "" }], steps: [], records: {}, confirm: {} });
+  const root = document.createElement("div");
+  const frames = [];
+  const view = new RunView(model, root, (fn) => frames.push(fn));
+  assert.equal(root.querySelector(".oairun-badge").textContent, "in progress");
+  assert.match(root.querySelector(".oairun-title").textContent, /Helper \(asst_1\)/);
+  view.onMessage({ type: "append", pieces: [["m", "msg_a", 0, "Hello"]] });
+  view.onMessage({ type: "append", pieces: [["m", "msg_a", 5, " *world*"]] });
+  assert.equal(frames.length, 1, "appends between two frames are coalesced into one redraw");
+  frames.shift()();
+  view.onMessage({ type: "append", pieces: [["m", "msg_a", 13, "!"]] });
+  frames.shift()();
+  const body = root.querySelector('[data-message="msg_a"] .oairun-body');
+  assert.equal(body.textContent, "Hello *world*!");
+  assert.equal(body.childNodes.length, 2, "one text node appended per frame, nothing re-rendered");
+  model.set("messages", [model.get("messages")[0],
+    { id: "msg_a", role: "assistant", status: "completed", text: "Hello *world*!" }]);
+  view.sync();
+  assert.match(body.innerHTML, /Hello <em>world<\/em>!/);  // markdown, rendered once at the end
+  assert.ok(!body.classList.contains("oairun-streaming"));
+  assert.equal(root.querySelector('[data-message="msg_u"] strong').textContent, "there");
+});
+
+test("tool cards show arguments while streaming, the function, the output and errors", () => {
+  const model = new FakeModel({ header: header("requires_action"), messages: [], records: {}, confirm: {},
+    steps: [{ id: "step_1", type: "tool_calls", status: "in_progress", tool_calls: [
+      { index: 0, id: "call_1", type: "function", name: "get_weather", arguments: "" }] }] });
+  const root = document.createElement("div");
+  const frames = [];
+  const view = new RunView(model, root, (fn) => frames.push(fn));
+  assert.equal(root.querySelector(".oairun-badge").textContent, "waiting for tools");
+  view.onMessage({ type: "append", pieces: [["a", "step_1:0", 0, '{"city": "Pa']] });
+  frames.shift()();
+  assert.equal(root.querySelector(".oairun-tool-args").textContent, '{"city": "Pa');
+  model.set("records", { call_1: { status: "error", function: "weather.get_weather", duration: 0.25,
+    error: "ValueError: <img src=x onerror=alert(1)>", traceback: "Traceback ...", output: "Error: ..." } });
+  model.set("steps", [{ id: "step_1", type: "tool_calls", status: "completed", tool_calls: [
+    { index: 0, id: "call_1", type: "function", name: "get_weather", arguments: '{"city": "Paris"}', output: "x" }] }]);
+  view.sync();
+  const card = root.querySelector(".oairun-tool");
+  assert.equal(card.querySelector(".oairun-tool-fn").textContent, "\u2192 weather.get_weather");
+  assert.equal(card.querySelector(".oairun-tool-args").textContent, '{\n  "city": "Paris"\n}');
+  assert.match(card.querySelector(".oairun-error pre").textContent, /ValueError: <img/);
+  assert.equal(card.querySelector("img"), null, "error text is text, never markup");
+  assert.equal(card.querySelector(".oairun-tool-duration").textContent, "0.25 s");
+  const rerun = [...card.querySelectorAll("button")].find((b) => b.textContent === "Re-run");
+  rerun.click();
+  assert.deepEqual(model.sent, [{ type: "rerun", call_id: "call_1", arguments: '{"city": "Paris"}' }]);
+});
+
+test("long outputs are cut with an expander, and approval buttons send decisions", () => {
+  const long = "y".repeat(5000);
+  const model = new FakeModel({ header: header("requires_action"), messages: [],
+    records: { call_1: { status: "ok", output: long } }, confirm: { call_2: "pending" },
+    steps: [{ id: "s", type: "tool_calls", status: "in_progress", tool_calls: [
+      { index: 0, id: "call_1", type: "function", name: "f", arguments: "{}" },
+      { index: 1, id: "call_2", type: "function", name: "g", arguments: "{}" }] }] });
+  const root = document.createElement("div");
+  new RunView(model, root, (fn) => fn());
+  const [first, second] = root.querySelectorAll(".oairun-tool");
+  assert.equal(first.querySelector(".oairun-output pre").textContent.length, 2000);
+  first.querySelector(".oairun-more").click();
+  assert.equal(first.querySelector(".oairun-output pre").textContent.length, 5000);
+  assert.equal(second.querySelector(".oairun-tool-status").textContent, "awaiting approval");
+  [...second.querySelectorAll("button")].find((b) => b.textContent === "Reject").click();
+  assert.deepEqual(model.sent.at(-1), { type: "decide", call_id: "call_2", decision: "reject" });
+});
+
+test("failed runs show last_error", () => {
+  const model = new FakeModel({ header: { ...header("failed"), last_error: { code: "server_error", message: "boom" } },
+    messages: [], steps: [], records: {}, confirm: {} });
+  const root = document.createElement("div");
+  new RunView(model, root, (fn) => fn());
+  assert.equal(root.querySelector(".oairun-problem").textContent, "failed: boom (server_error)");
+  assert.equal(window.__pwned, undefined);
+});
+
+test("render() wires traits and custom messages to the view, and cleans up", async () => {
+  const { default: widget } = await import("../widget.js");
+  const model = new FakeModel({ header: header(), messages: [
+    { id: "m", role: "assistant", status: "in_progress", text: "" }], steps: [], records: {}, confirm: {} });
+  const root = document.createElement("div");
+  const cleanup = widget.render({ model, el: root });
+  model.custom({ type: "append", pieces: [["m", "m", 0, "streamed"]] });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(root.querySelector(".oairun-body").textContent, "streamed");
+  model.set("header", header("completed"));
+  assert.equal(root.querySelector(".oairun-badge").textContent, "completed");
+  cleanup();
+  assert.equal(model.handlers.get("msg:custom").length, 0);
+});

@@ -1,0 +1,139 @@
+// One card per tool call: name, arguments (pretty even while streaming), the Python function it
+// resolved to, the output (cut, with an expander), the error and its traceback, the duration,
+// and the debugger: copy the arguments, re-run with the same or edited ones, approve or reject.
+import { cutText, prettyArguments } from "./state.js";
+
+const OUTPUT_LIMIT = 2000;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+function button(label, onClick, className = "oairun-button") {
+  const node = el("button", className, label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+/** An output block: the first part shown, "Show all" to expand, collapsible as a whole. */
+function outputBlock(title, text, className) {
+  const details = el("details", `oairun-output ${className ?? ""}`);
+  details.open = true;
+  const { shown, cut } = cutText(text, OUTPUT_LIMIT);
+  details.append(el("summary", "oairun-output-title", `${title} (${text.length.toLocaleString()} characters)`));
+  const pre = el("pre", "oairun-pre", shown);
+  details.append(pre);
+  if (cut) {
+    const more = button(`Show all ${text.length.toLocaleString()} characters`, () => {
+      pre.textContent = text;
+      more.remove();
+    }, "oairun-button oairun-more");
+    details.append(more);
+  }
+  return details;
+}
+
+export class ToolCard {
+  constructor(callKey, send) {
+    this.callKey = callKey;
+    this.send = send;
+    this.root = el("div", "oairun-tool");
+    this.root.dataset.call = callKey;
+    this.head = el("div", "oairun-tool-head");
+    this.name = el("span", "oairun-tool-name");
+    this.badge = el("span", "oairun-tool-status");
+    this.duration = el("span", "oairun-tool-duration");
+    this.head.append(this.name, this.badge, this.duration);
+    this.fn = el("div", "oairun-tool-fn");
+    this.args = el("pre", "oairun-pre oairun-tool-args");
+    this.result = el("div", "oairun-tool-result");
+    this.actions = el("div", "oairun-tool-actions");
+    this.reruns = el("div", "oairun-tool-reruns");
+    this.root.append(this.head, this.fn, this.args, this.result, this.actions, this.reruns);
+    this.rendered = "";
+  }
+
+  /** Show the call as the traits describe it (and the streamed arguments so far). */
+  update(call, record, confirm, streamedArguments) {
+    this.name.textContent = call.name || call.type;
+    const status = record?.status ?? (call.output != null ? "ok" : "pending");
+    this.badge.textContent = confirm === "pending" ? "awaiting approval" : status;
+    this.badge.dataset.status = confirm === "pending" ? "pending" : status;
+    this.duration.textContent = record?.duration != null ? `${record.duration.toFixed(2)} s` : "";
+    this.fn.textContent = record?.function ? `\u2192 ${record.function}` : "";
+    const argumentsText = (call.arguments ?? "").length >= (streamedArguments ?? "").length
+      ? call.arguments : streamedArguments;
+    this.args.textContent = prettyArguments(argumentsText);
+    this.arguments = argumentsText ?? "";
+    const signature = JSON.stringify([status, record?.output, record?.error, call.output, confirm,
+      (record?.reruns ?? []).length, call.code_input, call.logs, call.results]);
+    if (signature !== this.rendered) {
+      this.rendered = signature;
+      this.renderResult(call, record, confirm);
+    }
+  }
+
+  renderResult(call, record, confirm) {
+    this.result.replaceChildren();
+    if (call.code_input) this.result.append(outputBlock("Input", call.code_input, "oairun-code"));
+    if (call.logs) this.result.append(outputBlock("Logs", call.logs));
+    for (const image of call.images ?? []) this.result.append(el("div", "oairun-image", `image ${image}`));
+    if (call.results) this.result.append(outputBlock("Results", JSON.stringify(call.results, null, 2)));
+    const output = record?.output ?? call.output;
+    if (record?.error) {
+      this.result.append(outputBlock("Error", record.error, "oairun-error"));
+      if (record.traceback) {
+        const tb = outputBlock("Traceback", record.traceback, "oairun-traceback");
+        tb.open = false;
+        this.result.append(tb);
+      }
+    } else if (output != null && output !== "") {
+      this.result.append(outputBlock("Output", output));
+    }
+    this.renderActions(call, confirm);
+    this.reruns.replaceChildren(...(record?.reruns ?? []).map((rerun, i) => {
+      const box = el("div", "oairun-rerun");
+      box.append(el("div", "oairun-rerun-title", `Re-run ${i + 1}: ${rerun.status}`));
+      box.append(el("pre", "oairun-pre", prettyArguments(rerun.arguments)));
+      box.append(outputBlock(rerun.error ? "Error" : "Output", rerun.error ?? rerun.output ?? "",
+        rerun.error ? "oairun-error" : ""));
+      return box;
+    }));
+  }
+
+  renderActions(call, confirm) {
+    this.actions.replaceChildren();
+    if (call.type !== "function") return;
+    this.actions.append(button("Copy arguments", () => navigator.clipboard?.writeText(this.arguments ?? "")));
+    const editor = el("textarea", "oairun-editor");
+    editor.hidden = true;
+    editor.setAttribute("aria-label", "arguments (JSON)");
+    if (confirm === "pending") {
+      this.actions.append(
+        button("Approve", () => this.send({ type: "decide", call_id: call.id, decision: "approve" })),
+        button("Edit", () => {
+          editor.hidden = false;
+          editor.value = prettyArguments(this.arguments);
+          editor.focus();
+        }),
+        button("Reject", () => this.send({ type: "decide", call_id: call.id, decision: "reject" })),
+        button("Run edited", () => this.send({ type: "decide", call_id: call.id, decision: "approve",
+          arguments: editor.value })),
+        editor);
+      return;
+    }
+    this.actions.append(
+      button("Re-run", () => this.send({ type: "rerun", call_id: call.id, arguments: this.arguments })),
+      button("Edit and re-run", () => {
+        editor.hidden = false;
+        editor.value = prettyArguments(this.arguments);
+        editor.focus();
+      }),
+      button("Run edited", () => this.send({ type: "rerun", call_id: call.id, arguments: editor.value })),
+      editor);
+  }
+}

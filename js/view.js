@@ -1,0 +1,156 @@
+// The RunWidget view: header, transcript and steps, kept in sync with the model's traits, with
+// streamed text appended to the DOM once per animation frame (never a whole re-render).
+import { renderMarkdown } from "./markdown.js";
+import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, reconcile, statusLabel, usageText } from "./state.js";
+import { ToolCard } from "./toolcard.js";
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+export class RunView {
+  constructor(model, root, scheduleFrame = (fn) => requestAnimationFrame(fn)) {
+    this.model = model;
+    this.scheduleFrame = scheduleFrame;
+    this.buffers = new Map();
+    this.pending = new Map(); // key -> text appended since the last frame
+    this.framePending = false;
+    this.messageNodes = new Map();
+    this.stepNodes = new Map();
+    this.cards = new Map();
+    this.root = el("div", "oairun-run");
+    this.root.setAttribute("role", "region");
+    this.root.setAttribute("aria-label", "assistant run");
+    this.header = el("div", "oairun-header");
+    this.badge = el("span", "oairun-badge");
+    this.title = el("span", "oairun-title");
+    this.meta = el("span", "oairun-meta");
+    this.elapsed = el("span", "oairun-elapsed");
+    this.usage = el("span", "oairun-usage");
+    this.header.append(this.badge, this.title, this.meta, this.elapsed, this.usage);
+    this.problem = el("div", "oairun-problem");
+    this.transcript = el("div", "oairun-transcript");
+    this.steps = el("div", "oairun-steps");
+    const stepsTitle = el("div", "oairun-section", "Run steps");
+    this.root.append(this.header, this.problem, this.transcript, stepsTitle, this.steps);
+    root.append(this.root);
+    this.sync();
+  }
+
+  /** Bring the DOM up to date with the traits. */
+  sync() {
+    this.syncHeader(this.model.get("header") ?? {});
+    this.syncMessages(this.model.get("messages") ?? []);
+    this.syncSteps(this.model.get("steps") ?? []);
+  }
+
+  syncHeader(header) {
+    this.headerState = header;
+    this.badge.textContent = statusLabel(header.status);
+    this.badge.dataset.status = header.status ?? "starting";
+    const assistant = header.assistant_name ? `${header.assistant_name} (${header.assistant_id})` : header.assistant_id;
+    this.title.textContent = assistant ?? "";
+    this.meta.textContent = [header.model, header.backend, header.run_id].filter(Boolean).join(" \u00b7 ");
+    this.usage.textContent = usageText(header.usage);
+    this.tick();
+    const problem = header.last_error
+      ? `${header.status}: ${header.last_error.message} (${header.last_error.code})`
+      : header.incomplete_details ? `incomplete: ${header.incomplete_details.reason}` : "";
+    this.problem.textContent = problem;
+    this.problem.hidden = !problem;
+  }
+
+  /** Update the elapsed time (called every second while the run is active). */
+  tick() {
+    this.elapsed.textContent = formatElapsed(elapsedSeconds(this.headerState, Date.now() / 1000));
+    return ACTIVE.has(this.headerState?.status);
+  }
+
+  syncMessages(messages) {
+    for (const message of messages) {
+      let node = this.messageNodes.get(message.id);
+      if (!node) {
+        node = el("div", `oairun-message oairun-${message.role === "user" ? "user" : "assistant"}`);
+        node.append(el("div", "oairun-role", message.role), el("div", "oairun-body"));
+        node.dataset.message = message.id;
+        this.messageNodes.set(message.id, node);
+        this.transcript.append(node);
+      }
+      const body = node.lastChild;
+      const key = `m:${message.id}`;
+      const { text, replaced } = reconcile(this.buffers, key, message.text);
+      const finished = message.status !== "in_progress";
+      node.dataset.status = message.status;
+      const renderedAs = `${finished}:${text.length}`;
+      if (finished && body.dataset.rendered !== renderedAs) {
+        body.innerHTML = renderMarkdown(text, message.annotations ?? []); // sanitized by DOMPurify
+        body.dataset.rendered = renderedAs;
+        body.classList.remove("oairun-streaming");
+      } else if (!finished && (replaced || !body.classList.contains("oairun-streaming"))) {
+        body.classList.add("oairun-streaming");
+        body.textContent = text;
+      }
+    }
+  }
+
+  syncSteps(steps) {
+    const records = this.model.get("records") ?? {};
+    const confirm = this.model.get("confirm") ?? {};
+    for (const step of steps) {
+      let node = this.stepNodes.get(step.id);
+      if (!node) {
+        node = el("div", "oairun-step");
+        node.dataset.step = step.id;
+        node.append(el("div", "oairun-step-title"), el("div", "oairun-step-body"));
+        this.stepNodes.set(step.id, node);
+        this.steps.append(node);
+      }
+      node.dataset.status = step.status;
+      const label = step.type === "message_creation" ? "message" : "tool calls";
+      node.firstChild.textContent = `${label} \u00b7 ${statusLabel(step.status)}`;
+      if (step.type !== "tool_calls") continue;
+      for (const call of step.tool_calls ?? []) {
+        const key = `${step.id}:${call.index}`;
+        let card = this.cards.get(key);
+        if (!card) {
+          card = new ToolCard(key, (message) => this.model.send(message));
+          this.cards.set(key, card);
+          node.lastChild.append(card.root);
+        }
+        card.update(call, records[call.id], confirm[call.id], this.buffers.get(`a:${key}`));
+      }
+    }
+  }
+
+  /** A custom message from the kernel: appended pieces of message text and tool arguments. */
+  onMessage(message) {
+    if (message?.type !== "append") return;
+    for (const piece of message.pieces ?? []) {
+      const { key, added } = applyAppend(this.buffers, piece);
+      if (added) this.pending.set(key, (this.pending.get(key) ?? "") + added);
+    }
+    if (!this.framePending && this.pending.size) {
+      this.framePending = true;
+      this.scheduleFrame(() => this.flush());
+    }
+  }
+
+  /** One redraw per frame: append what arrived to the DOM. */
+  flush() {
+    this.framePending = false;
+    for (const [key, text] of this.pending) {
+      if (key.startsWith("m:")) {
+        const node = this.messageNodes.get(key.slice(2));
+        const body = node?.lastChild;
+        if (body && body.classList.contains("oairun-streaming")) body.append(document.createTextNode(text));
+      } else {
+        const card = this.cards.get(key.slice(2));
+        if (card) card.args.textContent = this.buffers.get(key);
+      }
+    }
+    this.pending.clear();
+  }
+}
