@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv test bench clean
+.PHONY: venv js test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,17 @@ $(BIN)/python:
 venv: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
-test: venv
+# The widget bundle: rebuilt from js/ whenever a source is newer than it.
+js: node_modules/.package-lock.json src/oairun_jupyter/static/widget.js
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+src/oairun_jupyter/static/widget.js: $(wildcard js/*.js js/*.css) node_modules/.package-lock.json
+	npm run build
+
+test: venv js
+	npm test
 	$(BIN)/python -m pytest
 
 bench: venv

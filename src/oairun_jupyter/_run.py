@@ -82,6 +82,25 @@ class Run(APIObject):
         object.__setattr__(self, "_async", async_)
         object.__setattr__(self, "_pending", None)
         object.__setattr__(self, "tool_calls", [])  # every ToolCallRecord of this run
+        object.__setattr__(self, "_listeners", [])
+
+    def _set_payload(self, payload: dict[str, Any]) -> None:
+        super()._set_payload(payload)
+        self._notify("run", payload)
+
+    def _observe(self, listener: Any) -> None:
+        """Call `listener(kind, data)` on every change: "run" (new fields), "event" (a stream
+        event), "tool" (a tool call started or ended). Used by the widget bridge."""
+        self._listeners.append(listener)
+
+    def _notify(self, kind: str, data: Any) -> None:
+        for listener in self.__dict__.get("_listeners", ()):
+            listener(kind, data)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live RunWidget in Jupyter, a static HTML transcript and plain text elsewhere."""
+        from ._display import run_mimebundle
+        return run_mimebundle(self, include, exclude)
 
     tool_calls: list[ToolCallRecord]
 
@@ -159,12 +178,15 @@ class Run(APIObject):
         return wait_sync(self, namespace, options)
 
     async def wait_async(self, env: Any = None, *, timeout: float | None = 300.0,
-                         on_tool_error: str = "submit", tool_timeout: float = 60.0) -> "Run":
-        """`wait`, without blocking the event loop (the seed's `await`)."""
+                         on_tool_error: str = "submit", tool_timeout: float = 60.0,
+                         confirm: bool = False) -> "Run":
+        """`wait`, without blocking the event loop (the seed's `await`). With `confirm=True`
+        each tool call waits for Approve, Edit or Reject in the run's widget."""
         from ._run_wait import namespace_for, wait_async
         if not self._async:
             object.__setattr__(self, "_async", True)
-        return await wait_async(self, namespace_for(env), WaitOptions.make(timeout, on_tool_error, tool_timeout))
+        options = WaitOptions.make(timeout, on_tool_error, tool_timeout, confirm)
+        return await wait_async(self, namespace_for(env), options)
 
     def __await__(self):
         from ._run_wait import namespace_for, wait_async
@@ -190,6 +212,7 @@ class Run(APIObject):
     def clone(self, deep: bool = False) -> "Run":
         """A copy of this Run (with `deep=True`, of its payload and tool-call records too)."""
         twin = copy.copy(self)
+        object.__setattr__(twin, "_listeners", [])
         object.__setattr__(twin, "_payload", copy.deepcopy(self._payload) if deep else dict(self._payload))
         object.__setattr__(twin, "tool_calls", copy.deepcopy(self.tool_calls) if deep else list(self.tool_calls))
         return twin

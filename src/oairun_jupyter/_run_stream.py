@@ -92,6 +92,7 @@ class RunStream(Run):
         self.event_data.apply(event.event, data)
         if event.event.startswith("thread.run.") and not event.event.startswith("thread.run.step."):
             self._set_payload(data)
+        self._notify("event", event)
 
     def _broken(self, error: APIError) -> RunStreamError:
         state = "unknown (it could not be retrieved)"
@@ -207,19 +208,21 @@ class RunStream(Run):
     async def stream_async(self, on_message_delta: Callback | None = None, on_message: Callback | None = None,
                            on_run_step_delta: Callback | None = None, on_run_step: Callback | None = None,
                            on_event: Callback | None = None, env: Any = None, *,
-                           on_tool_error: str = "submit", tool_timeout: float = 60.0) -> "RunStream":
-        """`stream` for async readers (the seed's `stream_async`)."""
+                           on_tool_error: str = "submit", tool_timeout: float = 60.0,
+                           confirm: bool = False) -> "RunStream":
+        """`stream` for async readers (the seed's `stream_async`); `confirm=True` asks the
+        widget's approval before each tool call."""
         callbacks = _Callbacks(on_message_delta, on_message, on_run_step_delta, on_run_step, on_event)
-        async for event in self._aiterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout),
-                                          True):
+        options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm)
+        async for event in self._aiterate(namespace_for(env), options, True):
             callbacks(event)
         return self
 
     async def wait_async(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
-                         tool_timeout: float = 60.0) -> "RunStream":
+                         tool_timeout: float = 60.0, confirm: bool = False) -> "RunStream":
         if self._reader is not None:
-            async for _ in self._aiterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout),
-                                          True):
+            options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm)
+            async for _ in self._aiterate(namespace_for(env), options, True):
                 pass
         raise_for_status(self)
         return self

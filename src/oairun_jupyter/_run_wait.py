@@ -36,10 +36,11 @@ class WaitOptions:
     timeout: float | None = 300.0
     on_tool_error: str = "submit"
     tool_timeout: float = 60.0
+    confirm: bool = False  # each call waits for approval in the widget (async waits only)
 
     @classmethod
     def make(cls, timeout: float | None = 300.0, on_tool_error: str = "submit",
-             tool_timeout: float = 60.0) -> "WaitOptions":
+             tool_timeout: float = 60.0, confirm: bool = False) -> "WaitOptions":
         if on_tool_error not in ("submit", "raise"):
             raise ValueError(f"on_tool_error must be 'submit' (the model sees the error) or 'raise', "
                              f"got {on_tool_error!r}")
@@ -47,7 +48,7 @@ class WaitOptions:
             raise ValueError(f"timeout must be a number of seconds above 0 or None, got {timeout!r}")
         if tool_timeout <= 0:
             raise ValueError(f"tool_timeout must be a number of seconds above 0, got {tool_timeout!r}")
-        return cls(timeout, on_tool_error, tool_timeout)
+        return cls(timeout, on_tool_error, tool_timeout, confirm)
 
 
 def namespace_for(env: Any) -> Mapping[str, Any]:
@@ -88,8 +89,16 @@ def _pending_calls(run: Any) -> list[dict[str, Any]]:
     return list((action.get("submit_tool_outputs") or {}).get("tool_calls") or [])
 
 
+def _tracker(run: Any):
+    """A callback that keeps each record in `run.tool_calls` from its start and tells observers."""
+    def track(record: ToolCallRecord) -> None:
+        if not any(known is record for known in run.tool_calls):
+            run.tool_calls.append(record)
+        run._notify("tool", record)
+    return track
+
+
 def _outputs(run: Any, records: list[ToolCallRecord], options: WaitOptions) -> list[dict[str, str]]:
-    run.tool_calls.extend(records)
     failed = [r for r in records if r.status in ("error", "timeout")]
     if failed and options.on_tool_error == "raise":
         record = failed[0]
@@ -102,15 +111,19 @@ def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
                    on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
     """Run the pending calls; (outputs to submit, records)."""
     executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout)
-    records = executor.run(_pending_calls(run), on_record)
+    if options.confirm:
+        raise ValueError("confirm=True waits for clicks, which a blocking call cannot receive: use "
+                         "`await run.wait_async(confirm=True)` or a background run")
+    records = executor.run(_pending_calls(run), on_record or _tracker(run))
     return _outputs(run, records, options), records
 
 
 async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
                           on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
     """`run_tools_sync` on the running event loop."""
-    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout)
-    records = await executor.run_async(_pending_calls(run), on_record)
+    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout,
+                            approve=getattr(run, "_approver", None) if options.confirm else None)
+    records = await executor.run_async(_pending_calls(run), on_record or _tracker(run))
     return _outputs(run, records, options), records
 
 

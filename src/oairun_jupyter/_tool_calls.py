@@ -49,6 +49,7 @@ class ToolCallRecord:
     status: str = "running"
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
+    reruns: list[dict[str, Any]] = field(default_factory=list)  # the debugger's re-runs
 
     @property
     def duration(self) -> float | None:
@@ -94,10 +95,12 @@ def _qualified(fn: Callable[..., Any]) -> str:
 class ToolExecutor:
     """Resolves and runs tool calls against `namespace`, allowing only `declared` names."""
 
-    def __init__(self, namespace: Mapping[str, Any], declared: set[str], *, timeout: float = 60.0) -> None:
+    def __init__(self, namespace: Mapping[str, Any], declared: set[str], *, timeout: float = 60.0,
+                 approve: Callable[[ToolCallRecord], Any] | None = None) -> None:
         self.namespace = namespace
         self.declared = declared
         self.timeout = timeout
+        self.approve = approve  # async: (record) -> ("approve", arguments or None) | ("reject", None)
 
     def prepare(self, call: Mapping[str, Any]) -> tuple[ToolCallRecord, Callable[..., Any] | None, dict]:
         """The record of a call and, when it may run, the function and its keyword arguments."""
@@ -179,6 +182,8 @@ class ToolExecutor:
         """Run the calls concurrently on the running loop (plain functions in threads)."""
         prepared = [self.prepare(call) for call in calls]
         loop = asyncio.get_running_loop()
+        if self.approve is not None:
+            prepared = [await self._decide(call, item) for call, item in zip(calls, prepared)]
 
         async def one(record: ToolCallRecord, fn: Callable[..., Any], kwargs: dict) -> None:
             record.started_at = _now()
@@ -202,6 +207,20 @@ class ToolExecutor:
             if on_record:
                 on_record(record)
         return [record for record, _, _ in prepared]
+
+
+    async def _decide(self, call: Mapping[str, Any], item: tuple) -> tuple:
+        """Ask the user about a call that may run: approve (maybe with edited arguments) or reject."""
+        record, fn, _ = item
+        if fn is None:
+            return item
+        decision, arguments = await self.approve(record)
+        if decision == "reject":
+            return record.refuse(f"the user rejected this call of {record.name}"), None, {}
+        if arguments is not None:
+            edited = {**call, "function": {**(call.get("function") or {}), "arguments": arguments}}
+            return self.prepare(edited)
+        return item
 
 
 def _call_sync(fn: Callable[..., Any], kwargs: dict, timeout: float) -> Any:

@@ -11,6 +11,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .._version import __version__
 
 from ._engine import Engine
 from ._errors import ServiceError, error_response
@@ -77,7 +80,11 @@ def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
         yield
         await engine.shutdown()
 
-    app = Starlette(routes=run_routes + object_routes, lifespan=lifespan, exception_handlers={
+    async def info(request: Request) -> JSONResponse:
+        """Not part of the protocol: which backend answers, for the widget's header."""
+        return JSONResponse({"server": "oairun-jupyter", "version": __version__, "backend": backend.name})
+
+    app = Starlette(routes=[Route("/v1/oairun/info", info)] + run_routes + object_routes, lifespan=lifespan, exception_handlers={
         ServiceError: _service_error, HTTPException: _http_error, Exception: _internal_error})
     app.state.store = store
     app.state.engine = engine

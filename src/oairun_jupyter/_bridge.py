@@ -1,0 +1,213 @@
+"""The throttled bridge from a run's changes to its RunWidget.
+
+The run tells the bridge of every change (new fields, stream events, tool calls). The bridge
+gathers them and writes the widget at most `rate` times a second: the traits that changed, in
+one update (`hold_sync`), and the text that streamed since the last write as appended pieces
+in one custom message. So two widget messages per write, whatever the delta rate. Message
+text goes into the traits when a message ends, and everything at the end of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, Mapping
+
+from ._tool_calls import ToolCallRecord, ToolExecutor
+from ._widget import RunWidget
+from ._widget_state import header_state, message_state, record_state, step_state
+
+__all__ = ["RunWidgetBridge", "DEFAULT_RATE"]
+
+DEFAULT_RATE = 10.0  # writes a second: 20 widget messages a second at most
+
+
+class RunWidgetBridge:
+    """Keeps one RunWidget up to date with one Run."""
+
+    def __init__(self, run: Any, *, rate: float = DEFAULT_RATE, namespace: Mapping[str, Any] | None = None,
+                 backend: str | None = None) -> None:
+        self.run = run
+        self.widget = RunWidget()
+        self.interval = 1.0 / rate
+        self.namespace = namespace if namespace is not None else {}
+        self.backend = backend
+        self.assistant_name: str | None = None
+        self.history: list[dict[str, Any]] | None = None  # the thread's messages from before the run
+        self._assistant_asked = False
+        self._lock = threading.RLock()
+        self._pieces: list[list[Any]] = []
+        self._sent: dict[str, int] = {}
+        self._dirty: set[str] = {"header", "messages", "steps", "records"}
+        self._last_flush = 0.0
+        self._timer: threading.Timer | None = None
+        self._decisions: dict[str, asyncio.Future] = {}
+        self.messages_sent = 0
+        run._observe(self._on_change)
+        object.__setattr__(run, "_approver", self.approve)
+        self.widget.on_msg(self._on_widget_message)
+        self.flush()
+
+    # --- changes from the run -------------------------------------------------------------
+
+    def _on_change(self, kind: str, data: Any) -> None:
+        with self._lock:
+            if kind == "event":
+                self._on_event(data.event, data.data)
+            elif kind == "tool":
+                self._dirty.add("records")
+            else:
+                self._dirty.add("header")
+                if getattr(self.run, "event_data", None) is None and self.run.is_terminal:
+                    self._dirty.update(("messages", "steps"))
+        self._maybe_flush()
+
+    def _on_event(self, name: str, data: Any) -> None:
+        payload = data.to_dict() if hasattr(data, "to_dict") else data
+        if name == "thread.message.delta":
+            for part in payload["delta"].get("content") or []:
+                text = (part.get("text") or {}).get("value")
+                if text:
+                    self._piece("m", payload["id"], text)
+        elif name == "thread.run.step.delta":
+            calls = ((payload["delta"].get("step_details") or {}).get("tool_calls")) or []
+            for call in calls:
+                fragment = (call.get("function") or {}).get("arguments")
+                if fragment:
+                    self._piece("a", f"{payload['id']}:{call.get('index', 0)}", fragment)
+        elif name.startswith("thread.message."):
+            self._dirty.add("messages")
+        elif name.startswith("thread.run.step."):
+            self._dirty.add("steps")
+        elif name.startswith("thread.run."):
+            self._dirty.update(("header", "steps") if name.endswith("requires_action") else ("header",))
+
+    def _piece(self, kind: str, key: str, text: str) -> None:
+        sent_key = f"{kind}:{key}"
+        offset = self._sent.get(sent_key, 0)
+        self._pieces.append([kind, key, offset, text])
+        self._sent[sent_key] = offset + len(text)
+
+    # --- writing the widget ---------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        wait = self._last_flush + self.interval - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = threading.Timer(wait, self._timed_flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _timed_flush(self) -> None:
+        with self._lock:
+            self._timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what changed now (also called at the end of a run)."""
+        with self._lock:
+            self._last_flush = time.monotonic()
+            dirty, self._dirty = self._dirty, set()
+            pieces, self._pieces = self._pieces, []
+            final = self.run.is_terminal
+            if final:
+                dirty.update(("header", "messages", "steps", "records"))
+            changes = self._state(dirty, final)
+            if changes:
+                with self.widget.hold_sync():
+                    for name, value in changes.items():
+                        setattr(self.widget, name, value)
+                self.messages_sent += 1
+            if pieces:
+                self.widget.send({"type": "append", "pieces": pieces})
+                self.messages_sent += 1
+
+    def _look_up(self, payload: dict[str, Any]) -> None:
+        """The assistant's name and the thread's earlier messages, asked once the ids are known."""
+        from ._exceptions import APIError
+        try:
+            if payload.get("assistant_id") and not self._assistant_asked:
+                self._assistant_asked = True
+                from ._api_assistants import oai_retrieve_assistant
+                self.assistant_name = oai_retrieve_assistant(payload["assistant_id"]).name
+            if payload.get("thread_id") and self.history is None:
+                from ._api_messages import oai_list_messages
+                listed = oai_list_messages(payload["thread_id"], order="asc", classify_response=False)
+                self.history = [m for m in listed["data"] if m.get("run_id") != payload.get("id")]
+        except APIError:
+            self.history = self.history or []  # the header shows ids only
+
+    def _state(self, dirty: set[str], final: bool) -> dict[str, Any]:
+        run = self.run
+        payload = run.to_dict()
+        self._look_up(payload)
+        changes: dict[str, Any] = {}
+        if "header" in dirty:
+            changes["header"] = header_state(payload, self.assistant_name, self.backend)
+        event_data = getattr(run, "event_data", None)
+        if "messages" in dirty:
+            own = list(event_data.messages.values()) if event_data is not None else self._fetched("messages")
+            history = [m for m in self.history or [] if m.get("run_id") != payload.get("id")]
+            changes["messages"] = [message_state(m) for m in history] + [
+                message_state(m, with_text=final or m.get("status") != "in_progress") for m in own]
+        if "steps" in dirty:
+            steps = list(event_data.run_steps.values()) if event_data is not None else self._fetched("steps")
+            waiting = payload.get("status") == "requires_action"
+            changes["steps"] = [step_state(s, waiting or final) for s in steps if "type" in s]
+        if "records" in dirty:
+            changes["records"] = record_state(run.tool_calls)
+        return changes
+
+    def _fetched(self, what: str) -> list[dict[str, Any]]:
+        """A polled run's messages or steps, asked of the server (when the run changed)."""
+        run = self.run
+        if not run.to_dict().get("id"):
+            return []
+        if what == "steps":
+            from ._api_runs import oai_list_run_steps
+            return oai_list_run_steps(run.thread_id, run.id, order="asc", classify_response=False)["data"]
+        from ._api_messages import oai_list_messages
+        listed = oai_list_messages(run.thread_id, order="asc", run_id=run.id, classify_response=False)
+        return listed["data"]
+
+    # --- the debugger ---------------------------------------------------------------------
+
+    def _on_widget_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
+        if content.get("type") == "rerun":
+            self.rerun(content.get("call_id", ""), content.get("arguments", ""))
+        elif content.get("type") == "decide":
+            future = self._decisions.get(content.get("call_id", ""))
+            if future is not None and not future.done():
+                future.set_result((content.get("decision"), content.get("arguments")))
+
+    def rerun(self, call_id: str, arguments: str) -> ToolCallRecord | None:
+        """Run a recorded call again against the current namespace; the result goes beside the old."""
+        record = next((r for r in self.run.tool_calls if r.call_id == call_id), None)
+        if record is None:
+            return None
+        executor = ToolExecutor(self.namespace, {record.name})
+        (again,) = executor.run([{"id": call_id, "type": "function",
+                                  "function": {"name": record.name, "arguments": arguments}}])
+        record.reruns.append({"arguments": arguments, "status": again.status, "output": again.output,
+                              "error": again.error, "function": again.function, "duration": again.duration})
+        with self._lock:
+            self._dirty.add("records")
+        self.flush()
+        return again
+
+    async def approve(self, record: ToolCallRecord) -> tuple[str, str | None]:
+        """Wait for Approve, Edit or Reject on this call's card."""
+        future = asyncio.get_running_loop().create_future()
+        self._decisions[record.call_id] = future
+        with self._lock:
+            self.widget.confirm = {**self.widget.confirm, record.call_id: "pending"}
+            self._dirty.add("steps")
+        self.flush()
+        try:
+            decision, arguments = await future
+        finally:
+            self._decisions.pop(record.call_id, None)
+            self.widget.confirm = {k: v for k, v in self.widget.confirm.items() if k != record.call_id}
+        return ("reject", None) if decision == "reject" else ("approve", arguments)
