@@ -110,30 +110,27 @@ export class ToolCard {
     if (call.type !== "function") return;
     this.actions.append(button("Copy arguments", () => navigator.clipboard?.writeText(this.arguments ?? "")));
     const editor = el("textarea", "oairun-editor");
-    editor.hidden = true;
     editor.setAttribute("aria-label", "arguments (JSON)");
-    if (confirm === "pending") {
+    const pending = confirm === "pending";
+    const runEdited = button(pending ? "Approve edited" : "Run edited", () => this.send(pending
+      ? { type: "decide", call_id: call.id, decision: "approve", arguments: editor.value }
+      : { type: "rerun", call_id: call.id, arguments: editor.value }));
+    const edit = button(pending ? "Edit" : "Edit and re-run", () => {
+      editor.hidden = runEdited.hidden = false;
+      editor.value = prettyArguments(this.arguments);
+      editor.focus();
+    });
+    editor.hidden = runEdited.hidden = true; // shown by Edit
+    if (pending) {
       this.actions.append(
         button("Approve", () => this.send({ type: "decide", call_id: call.id, decision: "approve" })),
-        button("Edit", () => {
-          editor.hidden = false;
-          editor.value = prettyArguments(this.arguments);
-          editor.focus();
-        }),
+        edit,
         button("Reject", () => this.send({ type: "decide", call_id: call.id, decision: "reject" })),
-        button("Run edited", () => this.send({ type: "decide", call_id: call.id, decision: "approve",
-          arguments: editor.value })),
-        editor);
+        runEdited, editor);
       return;
     }
     this.actions.append(
       button("Re-run", () => this.send({ type: "rerun", call_id: call.id, arguments: this.arguments })),
-      button("Edit and re-run", () => {
-        editor.hidden = false;
-        editor.value = prettyArguments(this.arguments);
-        editor.focus();
-      }),
-      button("Run edited", () => this.send({ type: "rerun", call_id: call.id, arguments: editor.value })),
-      editor);
+      edit, runEdited, editor);
   }
 }

@@ -50,6 +50,11 @@ def transcript_html(run: Any) -> str:
     """A static, escaped HTML transcript of the run."""
     e = html.escape
     payload = run.to_dict()
+    if not run.is_terminal:  # shown before it ran: the widget (and its saved state) has the rest
+        ids = " &middot; ".join(f"<code>{e(str(payload[k]))}</code>" for k in ("id", "thread_id") if payload.get(k))
+        return (f'<div class="oairun-static"><p><b>Run</b> {ids or "starting"} '
+                "&middot; shown live in a RunWidget; its final state is saved with the notebook's widget "
+                "state.</p></div>")
     parts = [f'<div class="oairun-static"><p><b>Run</b> <code>{e(str(payload.get("id")))}</code> '
              f'&middot; <b>{e(str(payload.get("status")))}</b> &middot; {e(str(payload.get("model")))}</p>']
     if payload.get("last_error"):

@@ -1,0 +1,109 @@
+"""JupyterLab in a headless Debian chromium, driven by Playwright (recipes of shared/TESTING.md).
+
+`JupyterLab` starts a real server on 127.0.0.1 with a throwaway root, config and settings;
+`open_notebook` waits until the kernel is really connected before cells may run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """A JupyterLab server on a free loopback port, serving files from `root`."""
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="oairun-lab-"))
+        self.root = self.base / "root"
+        self.root.mkdir()
+        settings = self.base / "settings" / "@jupyterlab" / "apputils-extension"
+        settings.mkdir(parents=True)
+        (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(self.base / "config"),
+               "JUPYTER_RUNTIME_DIR": str(self.base / "runtime"), "JUPYTER_DATA_DIR": str(self.base / "data")}
+        env.pop("OPENAI_API_KEY", None)
+        self.env = env
+        self.log = open(self.base / "lab.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+             "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+             "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True", "--allow-root",
+             f"--ServerApp.root_dir={self.root}", f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
+             f"--LabApp.user_settings_dir={self.base / 'settings'}", "--LabApp.news_url=None"],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/api/status", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"JupyterLab did not start:\n{(self.base / 'lab.log').read_text()[-3000:]}")
+
+    def add(self, name: str, notebook_json: str, trusted: bool = False) -> str:
+        """Put a notebook in the root; `trusted` signs it, as a user's own executed notebook is."""
+        (self.root / name).write_text(notebook_json)
+        if trusted:
+            subprocess.run([sys.executable, "-m", "jupyter", "trust", str(self.root / name)], env=self.env,
+                           check=True, capture_output=True)
+        return name
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def open_notebook(page, lab: JupyterLab, name: str, *, with_kernel: bool = True, timeout: float = 60_000) -> None:
+    page.goto(f"{lab.url}/lab/tree/{name}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=timeout)
+    if with_kernel:
+        page.wait_for_function(
+            """() => { const w = window.jupyterapp.shell.currentWidget;
+                       const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                       return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""",
+            timeout=timeout)
+
+
+def run_all_cells(page) -> None:
+    # `void`: never wait on the command's promise (it may never settle); wait on the DOM instead
+    page.evaluate("void window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
