@@ -86,12 +86,12 @@ class ScriptedBackend:
                                                "score": 0.87, "content": [{"type": "text",
                                                                            "text": "Scripted notes."}]}])
             reply, annotations = self._reply(text, directives)
-        completion, pieces = 0, _words(reply)
+        completion, pieces, pacer = 0, _words(reply), _Pacer(pace)
         for number, piece in enumerate(pieces):
             completion += count_tokens(piece)
             last = number == len(pieces) - 1  # annotations arrive with the text they cover
             yield TextDelta(piece, annotations if last else None)
-            await _pause(pace, number)
+            await pacer.pause()
         yield Usage(prompt_tokens, completion)
         yield Finish("stop")
 
@@ -144,14 +144,15 @@ class ScriptedBackend:
 
     @staticmethod
     async def _stream_calls(calls: list[tuple[str, str]], pace: float) -> AsyncIterator[TurnEvent]:
+        pacer = _Pacer(pace)
         for index, (name, arguments) in enumerate(calls):
             yield ToolCallDelta(index, "", id=new_id("call"), name=name)
-            await _pause(pace, index)
+            await pacer.pause()
             middle = len(arguments) // 2
-            for number, fragment in enumerate((arguments[:middle], arguments[middle:])):
+            for fragment in (arguments[:middle], arguments[middle:]):
                 if fragment:
                     yield ToolCallDelta(index, fragment)
-                    await _pause(pace, number)
+                    await pacer.pause()
 
     @staticmethod
     def _report_outputs(calls: list[dict[str, Any]]) -> str:
@@ -161,8 +162,20 @@ class ScriptedBackend:
         return "The tools returned:\n" + "\n".join(lines)
 
 
-async def _pause(pace: float, number: int) -> None:
-    if pace > 0:
-        await asyncio.sleep(pace)
-    elif number % 256 == 255:
-        await asyncio.sleep(0)  # at full speed, still let other requests in now and then
+class _Pacer:
+    """Sleeps `pace` per delta on average; tiny paces are paid in 1 ms installments, since the
+    event loop cannot sleep for less."""
+
+    def __init__(self, pace: float) -> None:
+        self.pace = pace
+        self.owed = 0.0
+        self.count = 0
+
+    async def pause(self) -> None:
+        self.count += 1
+        self.owed += self.pace
+        if self.owed >= 0.001:
+            await asyncio.sleep(self.owed)
+            self.owed = 0.0
+        elif self.count % 256 == 0:
+            await asyncio.sleep(0)  # at full speed, still let other requests in now and then
