@@ -29,6 +29,7 @@ bench: venv
 	$(BIN)/python bench/accumulation.py
 	$(BIN)/python bench/server.py
 	$(BIN)/python bench/runs.py
+	$(BIN)/python bench/widget.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

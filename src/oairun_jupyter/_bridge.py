@@ -37,7 +37,7 @@ class RunWidgetBridge:
         self.history: list[dict[str, Any]] | None = None  # the thread's messages from before the run
         self._assistant_asked = False
         self._lock = threading.RLock()
-        self._pieces: list[list[Any]] = []
+        self._pieces: dict[str, list[Any]] = {}  # key -> [kind, id, offset, [texts]] since the last write
         self._sent: dict[str, int] = {}
         self._dirty: set[str] = {"header", "messages", "steps", "records"}
         self._last_flush = 0.0
@@ -84,9 +84,14 @@ class RunWidgetBridge:
             self._dirty.update(("header", "steps") if name.endswith("requires_action") else ("header",))
 
     def _piece(self, kind: str, key: str, text: str) -> None:
+        """Queue streamed text; pieces of one message between two writes travel as one."""
         sent_key = f"{kind}:{key}"
         offset = self._sent.get(sent_key, 0)
-        self._pieces.append([kind, key, offset, text])
+        pending = self._pieces.get(sent_key)
+        if pending is None:
+            self._pieces[sent_key] = [kind, key, offset, [text]]
+        else:
+            pending[3].append(text)
         self._sent[sent_key] = offset + len(text)
 
     # --- writing the widget ---------------------------------------------------------------
@@ -110,7 +115,8 @@ class RunWidgetBridge:
         with self._lock:
             self._last_flush = time.monotonic()
             dirty, self._dirty = self._dirty, set()
-            pieces, self._pieces = self._pieces, []
+            pieces = [[kind, key, offset, "".join(texts)] for kind, key, offset, texts in self._pieces.values()]
+            self._pieces = {}
             final = self.run.is_terminal
             if final:
                 dirty.update(("header", "messages", "steps", "records"))

@@ -1,0 +1,90 @@
+"""Widget bridge figures in a real kernel: messages and bytes sent for a long run, and CPU.
+
+For a run of N deltas (default 100,000) streamed through a displayed RunWidget: the number of
+widget messages from kernel to browser, their bytes against the length of the text, and the
+kernel's CPU time with the widget displayed against the same run read without any display.
+
+    .venv/bin/python bench/widget.py [--deltas 100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from jupyter_client.manager import start_new_kernel
+
+SETUP = """
+import resource
+from oairun_jupyter import *
+from oairun_jupyter.server import start_local_server
+server = start_local_server(pace=0)
+configure(base_url=server.base_url)
+assistant = oai_create_assistant('scripted')
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+"""
+
+
+def execute(client, code: str) -> list[dict]:
+    msg_id = client.execute(code)
+    seen = []
+    while True:
+        message = client.get_iopub_msg(timeout=600)
+        message["received"] = time.monotonic()
+        seen.append(message)
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle" \
+                and message["parent_header"].get("msg_id") == msg_id:
+            return seen
+
+
+def printed(messages: list[dict]) -> str:
+    return "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
+
+
+def one(client, deltas: int, displayed: bool) -> dict:
+    execute(client, "c0 = cpu()")
+    code = (f"run = oai_create_thread_and_run(assistant, thread={{'messages': ['/long {deltas}']}}, stream=True)\n"
+            + ("run" if displayed else "run.wait();"))
+    messages = execute(client, code)
+    cpu = float(printed(execute(client, "print(cpu() - c0)")))
+    text_length = int(printed(execute(client, "print(len(list(run.event_data.messages.values())[0]"
+                                               "['content'][0]['text']['value']))")))
+    widget = [m for m in messages if m["msg_type"] in ("comm_open", "comm_msg")]
+    sent = sum(len(json.dumps(m["content"])) for m in widget)
+    module = sum(len(json.dumps(m["content"])) for m in widget if m["msg_type"] == "comm_open")
+    times = [m["received"] for m in widget]
+    return {"cpu": cpu, "messages": len(widget), "bytes": sent, "module": module, "text": text_length,
+            "seconds": (times[-1] - times[0]) if times else 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deltas", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        execute(client, SETUP)
+        shown = [one(client, args.deltas, True) for _ in range(args.repeat)]
+        bare = [one(client, args.deltas, False) for _ in range(args.repeat)]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    median = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
+    text = median(shown, "text")
+    rate = median(shown, "messages") / max(median(shown, "seconds"), 1e-9)
+    print(f"{args.deltas:,} deltas, {text:,.0f} characters of text:")
+    print(f"  widget messages: {median(shown, 'messages'):.0f} over {median(shown, 'seconds'):.2f} s "
+          f"({rate:.1f}/s), bytes {median(shown, 'bytes'):,.0f} = {median(shown, 'bytes') / text:.2f} x the text; "
+          f"without the one-time widget module ({median(shown, 'module'):,.0f} bytes): "
+          f"{(median(shown, 'bytes') - median(shown, 'module')) / text:.2f} x")
+    print(f"  kernel CPU: {median(shown, 'cpu'):.2f} s with the widget, {median(bare, 'cpu'):.2f} s without "
+          f"(ratio {median(shown, 'cpu') / median(bare, 'cpu'):.2f})")
+
+
+if __name__ == "__main__":
+    main()
