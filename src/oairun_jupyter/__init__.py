@@ -59,5 +59,11 @@ __all__ = [
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIStreamError",
     "StreamTruncatedError", "RunError", "RunTimeoutError", "ToolCallError", "RunStreamError",
-    "__version__",
+    "__version__", "load_ipython_extension",
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext oairun_jupyter`: register `%%oai_run` and `%oai`."""
+    from ._magics import OaiMagics
+    ipython.register_magics(OaiMagics)

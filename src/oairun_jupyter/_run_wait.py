@@ -127,19 +127,35 @@ async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitO
     return _outputs(run, records, options), records
 
 
+_SETTLE_POLLS = 40  # after a cancel, how many short polls wait for `cancelled` (about 2 s)
+
+
 def cancel_quietly(run: Any) -> None:
-    """Cancel on the server if the run is still going; a cancel that fails is only logged."""
-    from ._api_runs import oai_cancel_run
+    """Cancel on the server if the run is still going, and wait briefly until it is `cancelled`;
+    a cancel that fails is only logged."""
+    from ._api_runs import oai_cancel_run, oai_retrieve_run
+    clock = get_client().config.clock
     try:
         run._set_payload(oai_cancel_run(run.thread_id, run.id, classify_response=False))
+        for _ in range(_SETTLE_POLLS):
+            if run.is_terminal:
+                break
+            clock.sleep(0.05)
+            run._set_payload(oai_retrieve_run(run.thread_id, run.id, classify_response=False))
     except APIError as error:
         log.info("could not cancel run %s: %s", run.id, error)
 
 
 async def cancel_quietly_async(run: Any) -> None:
-    from ._api_runs import oai_cancel_run
+    from ._api_runs import oai_cancel_run, oai_retrieve_run
+    clock = get_client().config.clock
     try:
         run._set_payload(await oai_cancel_run(run.thread_id, run.id, classify_response=False, async_=True))
+        for _ in range(_SETTLE_POLLS):
+            if run.is_terminal:
+                break
+            await clock.async_sleep(0.05)
+            run._set_payload(await oai_retrieve_run(run.thread_id, run.id, classify_response=False, async_=True))
     except APIError as error:
         log.info("could not cancel run %s: %s", run.id, error)
 
