@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv js test bench clean
+.PHONY: venv js lab test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 src/oairun_jupyter/static/widget.js: $(wildcard js/*.js js/*.css) node_modules/.package-lock.json
 	npm run build
+
+# The main job: JupyterLab on the quickstart, against the local runs server (no key, no network).
+lab: venv js
+	$(BIN)/jupyter lab --allow-root notebooks/quickstart.ipynb
 
 test: venv js
 	npm test

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any, Mapping
 
-from ._tool_calls import ToolCallRecord, ToolExecutor
+from ._tool_calls import ToolCallRecord
 from ._widget import RunWidget
 from ._widget_state import header_state, message_state, record_state, step_state
 
@@ -34,7 +34,7 @@ class RunWidgetBridge:
         self.namespace = namespace if namespace is not None else {}
         self.backend = backend
         self.assistant_name: str | None = None
-        self.history: list[dict[str, Any]] | None = None  # the thread's messages from before the run
+        self.history: list[dict[str, Any]] | None = None  # this run's prompt (the user's messages)
         self._assistant_asked = False
         self._lock = threading.RLock()
         self._pieces: dict[str, list[Any]] = {}  # key -> [kind, id, offset, [texts]] since the last write
@@ -42,7 +42,7 @@ class RunWidgetBridge:
         self._dirty: set[str] = {"header", "messages", "steps", "records"}
         self._last_flush = 0.0
         self._timer: threading.Timer | None = None
-        self._decisions: dict[str, asyncio.Future] = {}
+        self._decisions: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
         self.messages_sent = 0
         run._observe(self._on_change)
         object.__setattr__(run, "_approver", self.approve)
@@ -141,7 +141,10 @@ class RunWidgetBridge:
             if payload.get("thread_id") and self.history is None:
                 from ._api_messages import oai_list_messages
                 listed = oai_list_messages(payload["thread_id"], order="asc", classify_response=False)
-                self.history = [m for m in listed["data"] if m.get("run_id") != payload.get("id")]
+                earlier = [m for m in listed["data"] if m.get("run_id") != payload.get("id")]
+                # the prompt of this run: the user messages after the thread's last answer
+                last_answer = max((i for i, m in enumerate(earlier) if m.get("role") != "user"), default=-1)
+                self.history = earlier[last_answer + 1:]
         except APIError:
             self.history = self.history or []  # the header shows ids only
 
@@ -184,29 +187,28 @@ class RunWidgetBridge:
         if content.get("type") == "rerun":
             self.rerun(content.get("call_id", ""), content.get("arguments", ""))
         elif content.get("type") == "decide":
-            future = self._decisions.get(content.get("call_id", ""))
-            if future is not None and not future.done():
-                future.set_result((content.get("decision"), content.get("arguments")))
+            waiting = self._decisions.get(content.get("call_id", ""))
+            if waiting is not None:
+                loop, future = waiting
+                answer = (content.get("decision"), content.get("arguments"))
+                # the run may wait on another thread's loop (a background run)
+                loop.call_soon_threadsafe(lambda: future.done() or future.set_result(answer))
 
     def rerun(self, call_id: str, arguments: str) -> ToolCallRecord | None:
-        """Run a recorded call again against the current namespace; the result goes beside the old."""
-        record = next((r for r in self.run.tool_calls if r.call_id == call_id), None)
-        if record is None:
+        """A Re-run click: the call again against the current namespace, beside the old result."""
+        from ._run_wait import rerun_tool_call
+        try:
+            again = rerun_tool_call(self.run, call_id, arguments, self.namespace)
+        except ValueError:
             return None
-        executor = ToolExecutor(self.namespace, {record.name})
-        (again,) = executor.run([{"id": call_id, "type": "function",
-                                  "function": {"name": record.name, "arguments": arguments}}])
-        record.reruns.append({"arguments": arguments, "status": again.status, "output": again.output,
-                              "error": again.error, "function": again.function, "duration": again.duration})
-        with self._lock:
-            self._dirty.add("records")
         self.flush()
         return again
 
     async def approve(self, record: ToolCallRecord) -> tuple[str, str | None]:
         """Wait for Approve, Edit or Reject on this call's card."""
-        future = asyncio.get_running_loop().create_future()
-        self._decisions[record.call_id] = future
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._decisions[record.call_id] = (loop, future)
         with self._lock:
             self.widget.confirm = {**self.widget.confirm, record.call_id: "pending"}
             self._dirty.add("steps")

@@ -144,7 +144,8 @@ class OaiMagics(Magics):
             additional_instructions=args.additional_instructions, additional_messages=[text], tools=tools,
             temperature=args.temperature, top_p=args.top_p, max_prompt_tokens=args.max_prompt_tokens,
             max_completion_tokens=args.max_completion_tokens, tool_choice=tool_choice,
-            response_format=args.response_format, stream=not args.no_stream)
+            # approvals wait on the async client in the background thread: a polled run there
+            response_format=args.response_format, stream=not (args.no_stream or args.confirm))
 
     @staticmethod
     def _drive(run: Any, args: Any, namespace: dict[str, Any]) -> None:

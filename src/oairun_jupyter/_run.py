@@ -199,6 +199,13 @@ class Run(APIObject):
         from ._run_wait import namespace_for, run_tools_sync
         return run_tools_sync(self, namespace_for(env), WaitOptions.make(tool_timeout=tool_timeout))[0]
 
+    def rerun_tool(self, call_id: str, arguments: str | None = None, env: Any = None) -> Any:
+        """Run a recorded tool call again (the debugger's Re-run): with the model's arguments or
+        edited ones, against `env` (default: the caller's namespace). The result is added to the
+        call's record (`record.reruns`) and shown on its card; nothing is sent to the model."""
+        from ._run_wait import namespace_for, rerun_tool_call
+        return rerun_tool_call(self, call_id, arguments, namespace_for(env))
+
     def thread(self) -> Any:
         """The run's Thread (its `list_messages()` continues the chain)."""
         from ._api_threads import oai_retrieve_thread

@@ -130,6 +130,22 @@ async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitO
 _SETTLE_POLLS = 40  # after a cancel, how many short polls wait for `cancelled` (about 2 s)
 
 
+def rerun_tool_call(run: Any, call_id: str, arguments: str | None, namespace: Mapping[str, Any]) -> ToolCallRecord:
+    """Call a recorded tool again and keep the result beside the original (see Run.rerun_tool)."""
+    record = next((r for r in run.tool_calls if r.call_id == call_id), None)
+    if record is None:
+        known = ", ".join(r.call_id for r in run.tool_calls) or "none"
+        raise ValueError(f"no tool call {call_id!r} in this run (its calls: {known})")
+    arguments = record.arguments if arguments is None else arguments
+    executor = ToolExecutor(namespace, {record.name})
+    (again,) = executor.run([{"id": call_id, "type": "function",
+                              "function": {"name": record.name, "arguments": arguments}}])
+    record.reruns.append({"arguments": arguments, "status": again.status, "output": again.output,
+                          "error": again.error, "function": again.function, "duration": again.duration})
+    run._notify("tool", record)
+    return again
+
+
 def cancel_quietly(run: Any) -> None:
     """Cancel on the server if the run is still going, and wait briefly until it is `cancelled`;
     a cancel that fails is only logged."""
