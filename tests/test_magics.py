@@ -76,13 +76,15 @@ def test_user_mistakes_are_one_line():
         "%%oai_run\nHello {nobody}",
         "%%oai_run --tools nothing_here\nhello",
         "%%oai_run --temperature 9\nhello",
+        "%%oai_run -a asst_missing\nhello",
         "%oai config base_url=http://127.0.0.1:9/v1\n",
         "%%oai_run\nhello",
         "%oai frobnicate",
         "%%oai_run --confirm\nhello",
     ), allow_errors=True)
     expected = ["unrecognized arguments: --bogus", "the cell is empty", "no variable 'nobody' is defined",
-                "no function named 'nothing_here'", "temperature must be a number from 0 to 2", None,
+                "no function named 'nothing_here'", "temperature must be a number from 0 to 2",
+                "No assistant found with id 'asst_missing'", None,
                 "could not reach http://127.0.0.1:9/v1", "unknown command 'frobnicate'", "--confirm needs --background"]
     for cell, words in zip(notebook.cells[1:], expected):
         assert not _errors(cell), cell.source  # IPython shows a UsageError as one line, not a traceback
