@@ -29,11 +29,9 @@ test: venv js
 	npm test
 	$(BIN)/python -m pytest
 
-bench: venv
+bench: venv js
 	$(BIN)/python bench/accumulation.py
-	$(BIN)/python bench/server.py
-	$(BIN)/python bench/runs.py
-	$(BIN)/python bench/widget.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .hypothesis

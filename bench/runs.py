@@ -79,28 +79,38 @@ def time_run_stream(raw: bytes) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--deltas", type=int, default=100_000)
-    args = parser.parse_args()
+def measure(repeat: int = 5, deltas: int = 100_000) -> dict:
+    """Parallel tool dispatch, and RunStream's cost per event against raw decoding."""
     from oairun_jupyter.server import start_local_server
     server = start_local_server(pace=0, poll_after_ms=20)
     oai.configure(base_url=server.base_url)
     try:
         assistant = oai.oai_create_assistant("scripted", tools=[oai.tool(slow_tool)])
-        executor = statistics.median(time_executor() for _ in range(args.repeat))
-        waited = statistics.median(time_wait(assistant) for _ in range(args.repeat))
+        executor = statistics.median(time_executor() for _ in range(repeat))
+        waited = statistics.median(time_wait(assistant) for _ in range(repeat))
     finally:
         server.stop()
-    print(f"5 parallel tool calls of 200 ms: executor {executor * 1e3:.0f} ms ({executor / 0.2:.2f}x one call); "
-          f"Run.wait end to end {waited * 1e3:.0f} ms ({waited / 0.2:.2f}x one call; sequential would be 1000 ms)")
-    raw = as_sse(make_events(args.deltas))
-    floor = statistics.median(time_floor(raw) for _ in range(args.repeat))
-    ours = statistics.median(time_run_stream(raw) for _ in range(args.repeat))
-    events = args.deltas + 2
-    print(f"{events:,} events: SSE+json floor {floor * 1e9 / events:.0f} ns/event, RunStream "
-          f"{ours * 1e9 / events:.0f} ns/event, ratio {ours / floor:.2f}")
+    raw = as_sse(make_events(deltas))
+    floor = statistics.median(time_floor(raw) for _ in range(repeat))
+    ours = statistics.median(time_run_stream(raw) for _ in range(repeat))
+    events = deltas + 2
+    return {"one_call_s": 0.2, "five_calls_executor_s": executor, "five_calls_wait_s": waited,
+            "executor_over_one_call": executor / 0.2, "wait_over_one_call": waited / 0.2,
+            "events": events, "floor_ns_per_event": floor * 1e9 / events, "run_stream_ns_per_event": ours * 1e9 / events,
+            "run_stream_over_floor": ours / floor}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--deltas", type=int, default=100_000)
+    args = parser.parse_args()
+    f = measure(args.repeat, args.deltas)
+    print(f"5 parallel tool calls of 200 ms: executor {f['five_calls_executor_s'] * 1e3:.0f} ms "
+          f"({f['executor_over_one_call']:.2f}x one call); Run.wait end to end {f['five_calls_wait_s'] * 1e3:.0f} ms "
+          f"({f['wait_over_one_call']:.2f}x one call; sequential would be 1000 ms)")
+    print(f"{f['events']:,} events: SSE+json floor {f['floor_ns_per_event']:.0f} ns/event, RunStream "
+          f"{f['run_stream_ns_per_event']:.0f} ns/event, ratio {f['run_stream_over_floor']:.2f}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import statistics
 import subprocess
@@ -21,12 +22,12 @@ import httpx
 HEADERS = {"OpenAI-Beta": "assistants=v2", "Accept": "text/event-stream"}
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(extra: list[str] | None = None) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "oairun_jupyter.server", "serve", "--port", str(port),
-                                "--db", ":memory:", "--pace-ms", "0"], stdout=subprocess.DEVNULL)
+                                "--db", ":memory:", "--pace-ms", "0", *(extra or [])], stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
     for _ in range(400):
         try:
@@ -70,31 +71,80 @@ async def concurrent_runs(base: str, assistant: str, count: int, text: str) -> t
     return elapsed, completed, count - completed
 
 
+def measure(repeat: int = 5, deltas: int = 100_000, concurrent: int = 50) -> dict:
+    """Time to first event, events/s of one run, N concurrent runs (scripted backend, pace 0)."""
+    process, base = start_server()
+    try:
+        with httpx.Client(timeout=300) as client:
+            assistant = client.post(base + "/assistants", headers=HEADERS, json={"model": "scripted"}).json()["id"]
+            stream_run(client, base, assistant, "warm up")
+            firsts = [stream_run(client, base, assistant, "hello")[0] for _ in range(repeat * 4)]
+            long_runs = [stream_run(client, base, assistant, f"/long {deltas}") for _ in range(repeat)]
+        totals = [asyncio.run(concurrent_runs(base, assistant, concurrent, "/long 200"))
+                  for _ in range(max(1, repeat // 2))]
+    finally:
+        process.terminate()
+        process.wait(10)
+    return {"first_event_ms": statistics.median(firsts) * 1e3,
+            "one_run_seconds": statistics.median(t for _, t, _ in long_runs),
+            "one_run_events_per_s": statistics.median(events / total for _, total, events in long_runs),
+            "deltas": deltas, "concurrent": concurrent,
+            "concurrent_seconds": statistics.median(t for t, _, _ in totals),
+            "concurrent_completed": min(c for _, c, _ in totals),
+            "concurrent_errors": max(e for _, _, e in totals)}
+
+
+def chat_overhead(chunks: int = 20_000, repeat: int = 3) -> dict:
+    """The chat-completions backend against reading the same upstream stream directly."""
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        upstream_port = s.getsockname()[1]
+    upstream = subprocess.Popen([sys.executable, os.path.join(here, "sse_source.py"), str(chunks),
+                                 str(upstream_port), "chat"], stdout=subprocess.PIPE, text=True)
+    upstream.stdout.readline()
+    upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
+    process, base = start_server(["--backend", "chat-completions", "--upstream-base-url", upstream_url])
+    try:
+        with httpx.Client(timeout=300) as client:
+            def direct() -> float:
+                start = time.perf_counter()
+                with client.stream("POST", upstream_url + "/chat/completions", json={"stream": True}) as r:
+                    for line in r.iter_lines():
+                        if line.startswith("data: {"):
+                            json.loads(line[6:])
+                return time.perf_counter() - start
+            assistant = client.post(base + "/assistants", headers=HEADERS, json={"model": "gpt-4o"}).json()["id"]
+            direct()
+            directs = [direct() for _ in range(repeat)]
+            through = [stream_run(client, base, assistant, "hello")[1] for _ in range(repeat)]
+    finally:
+        process.terminate()
+        process.wait(10)
+        upstream.terminate()
+        upstream.wait(10)
+    return {"chunks": chunks, "direct_seconds": statistics.median(directs),
+            "through_server_seconds": statistics.median(through),
+            "overhead_ratio": statistics.median(through) / statistics.median(directs)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--deltas", type=int, default=100_000)
     parser.add_argument("--concurrent", type=int, default=50)
     args = parser.parse_args()
-    process, base = start_server()
-    try:
-        with httpx.Client(timeout=300) as client:
-            assistant = client.post(base + "/assistants", headers=HEADERS, json={"model": "scripted"}).json()["id"]
-            stream_run(client, base, assistant, "warm up")
-            firsts = [stream_run(client, base, assistant, "hello")[0] for _ in range(args.repeat * 4)]
-            long_runs = [stream_run(client, base, assistant, f"/long {args.deltas}") for _ in range(args.repeat)]
-        rates = [events / total for _, total, events in long_runs]
-        print(f"time to first event (loopback, median of {len(firsts)}): {statistics.median(firsts) * 1e3:.1f} ms")
-        print(f"one run of {args.deltas:,} deltas at zero pace: {statistics.median(t for _, t, _ in long_runs):.2f} s, "
-              f"{statistics.median(rates):,.0f} events/s (median of {args.repeat})")
-        totals = [asyncio.run(concurrent_runs(base, assistant, args.concurrent, "/long 200"))
-                  for _ in range(max(1, args.repeat // 2))]
-        elapsed = statistics.median(t for t, _, _ in totals)
-        print(f"{args.concurrent} concurrent streaming runs of 200 deltas: {elapsed:.2f} s in all, "
-              f"completed {min(c for _, c, _ in totals)}/{args.concurrent}, errors {max(e for _, _, e in totals)}")
-    finally:
-        process.terminate()
-        process.wait(10)
+    figures = measure(args.repeat, args.deltas, args.concurrent)
+    print(f"time to first event (loopback): {figures['first_event_ms']:.1f} ms")
+    print(f"one run of {args.deltas:,} deltas at zero pace: {figures['one_run_seconds']:.2f} s, "
+          f"{figures['one_run_events_per_s']:,.0f} events/s")
+    print(f"{args.concurrent} concurrent streaming runs: {figures['concurrent_seconds']:.2f} s, completed "
+          f"{figures['concurrent_completed']}/{args.concurrent}, errors {figures['concurrent_errors']}")
+    chat = chat_overhead(repeat=max(1, args.repeat // 2))
+    print(f"chat-completions backend, {chat['chunks']:,} chunks: {chat['through_server_seconds']:.2f} s through the "
+          f"server against {chat['direct_seconds']:.2f} s reading the upstream directly "
+          f"(x{chat['overhead_ratio']:.2f})")
 
 
 if __name__ == "__main__":

@@ -59,8 +59,26 @@ def stream_body(deltas: int) -> bytes:
     return "".join(parts).encode()
 
 
-def serve(deltas: int, port: int) -> None:
-    body = stream_body(deltas)
+def chat_body(chunks: int) -> bytes:
+    """A chat.completion.chunk stream of `chunks` content pieces, shaped like the recorded text.sse."""
+    def chunk(delta: dict, finish=None) -> str:
+        return "data: " + json.dumps({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1727346171,
+                                      "model": "gpt-4o", "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                                                      "finish_reason": finish}]},
+                                     separators=(",", ":")) + "\n\n"
+    parts = [chunk({"role": "assistant", "content": ""})]
+    parts += [chunk({"content": f" w{n % 1000}"}) for n in range(chunks)]
+    parts.append(chunk({}, "stop"))
+    parts.append("data: " + json.dumps({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1,
+                                        "model": "gpt-4o", "choices": [],
+                                        "usage": {"prompt_tokens": 5, "completion_tokens": chunks,
+                                                  "total_tokens": chunks + 5}}) + "\n\n")
+    parts.append("data: [DONE]\n\n")
+    return "".join(parts).encode()
+
+
+def serve(deltas: int, port: int, kind: str = "run") -> None:
+    body = stream_body(deltas) if kind == "run" else chat_body(deltas)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -86,4 +104,4 @@ def serve(deltas: int, port: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
+    serve(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else "run")

@@ -61,29 +61,40 @@ def one(client, deltas: int, displayed: bool) -> dict:
             "seconds": (times[-1] - times[0]) if times else 0.0}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deltas", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def measure(deltas: int = 100_000, repeat: int = 3) -> dict:
+    """Widget messages, bytes and kernel CPU for one long run, displayed against not displayed."""
     manager, client = start_new_kernel(kernel_name="python3")
     try:
         execute(client, SETUP)
-        shown = [one(client, args.deltas, True) for _ in range(args.repeat)]
-        bare = [one(client, args.deltas, False) for _ in range(args.repeat)]
+        shown = [one(client, deltas, True) for _ in range(repeat)]
+        bare = [one(client, deltas, False) for _ in range(repeat)]
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
     median = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     text = median(shown, "text")
-    rate = median(shown, "messages") / max(median(shown, "seconds"), 1e-9)
-    print(f"{args.deltas:,} deltas, {text:,.0f} characters of text:")
-    print(f"  widget messages: {median(shown, 'messages'):.0f} over {median(shown, 'seconds'):.2f} s "
-          f"({rate:.1f}/s), bytes {median(shown, 'bytes'):,.0f} = {median(shown, 'bytes') / text:.2f} x the text; "
-          f"without the one-time widget module ({median(shown, 'module'):,.0f} bytes): "
-          f"{(median(shown, 'bytes') - median(shown, 'module')) / text:.2f} x")
-    print(f"  kernel CPU: {median(shown, 'cpu'):.2f} s with the widget, {median(bare, 'cpu'):.2f} s without "
-          f"(ratio {median(shown, 'cpu') / median(bare, 'cpu'):.2f})")
+    return {"deltas": deltas, "text_chars": text, "messages": median(shown, "messages"),
+            "seconds": median(shown, "seconds"),
+            "messages_per_s": median(shown, "messages") / max(median(shown, "seconds"), 1e-9),
+            "bytes": median(shown, "bytes"), "module_bytes": median(shown, "module"),
+            "bytes_over_text": median(shown, "bytes") / text,
+            "bytes_over_text_without_module": (median(shown, "bytes") - median(shown, "module")) / text,
+            "cpu_with_widget_s": median(shown, "cpu"), "cpu_without_s": median(bare, "cpu"),
+            "cpu_ratio": median(shown, "cpu") / median(bare, "cpu")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--deltas", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    f = measure(args.deltas, args.repeat)
+    print(f"{args.deltas:,} deltas, {f['text_chars']:,.0f} characters of text:")
+    print(f"  widget messages: {f['messages']:.0f} over {f['seconds']:.2f} s ({f['messages_per_s']:.1f}/s), bytes "
+          f"{f['bytes']:,.0f} = {f['bytes_over_text']:.2f} x the text; without the one-time widget module "
+          f"({f['module_bytes']:,.0f} bytes): {f['bytes_over_text_without_module']:.2f} x")
+    print(f"  kernel CPU: {f['cpu_with_widget_s']:.2f} s with the widget, {f['cpu_without_s']:.2f} s without "
+          f"(ratio {f['cpu_ratio']:.2f})")
 
 
 if __name__ == "__main__":
