@@ -56,9 +56,12 @@ def test_a_20000_delta_run_stays_within_the_widget_message_limit():
                                  "' '.join(f'w{n}' for n in range(20000))]))")
         printed = [m["content"]["text"] for m in check if m["msg_type"] == "stream"]
         assert json.loads(printed[-1]) == [1, True, True]
-        appended = sum(len(p[3]) for m in updates if m["content"]["data"].get("method") == "custom"
-                       for p in m["content"]["data"]["content"].get("pieces", []))
-        assert appended == len(" ".join(f"w{n}" for n in range(20000)))  # every piece of text, once
+        pieces = [p for m in updates if m["content"]["data"].get("method") == "custom"
+                  for p in m["content"]["data"]["content"].get("pieces", [])]
+        full = " ".join(f"w{n}" for n in range(20000))
+        assert [p[2] for p in pieces] == [sum(len(q[3]) for q in pieces[:i]) for i in range(len(pieces))]
+        appended = "".join(p[3] for p in pieces)
+        assert appended and full.startswith(appended)  # each piece once, in order; the trait has the rest
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)

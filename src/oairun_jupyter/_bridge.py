@@ -115,12 +115,15 @@ class RunWidgetBridge:
         with self._lock:
             self._last_flush = time.monotonic()
             dirty, self._dirty = self._dirty, set()
-            pieces = [[kind, key, offset, "".join(texts)] for kind, key, offset, texts in self._pieces.values()]
-            self._pieces = {}
             final = self.run.is_terminal
             if final:
                 dirty.update(("header", "messages", "steps", "records"))
             changes = self._state(dirty, final)
+            # text a message trait carries in full in this write need not travel as pieces too
+            complete = {f"m:{m['id']}" for m in changes.get("messages", ()) if m["status"] != "in_progress"}
+            pieces = [[kind, key, offset, "".join(texts)] for name, (kind, key, offset, texts)
+                      in self._pieces.items() if name not in complete]
+            self._pieces = {}
             if changes:
                 with self.widget.hold_sync():
                     for name, value in changes.items():

@@ -17,6 +17,7 @@ been retrieved; what was received stays in `event_data`.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, AsyncIterator, Callable, Iterator
 
 from ._event_data import RunEventData
@@ -24,10 +25,12 @@ from ._exceptions import APIConnectionError, APIError, APIStreamError, RunError
 from ._objects import APIObject
 from ._run import Run
 from ._run_wait import (WaitOptions, cancel_quietly, cancel_quietly_async, namespace_for,
-                        raise_for_status, run_tools_async, run_tools_sync)
+                        raise_for_status, run_tools_async, run_tools_sync, wait_sync)
 from ._stream import AsyncEventStream, EventStream, StreamEvent
 
 __all__ = ["RunStream", "RunStreamError"]
+
+log = logging.getLogger("oairun_jupyter.runs")
 
 Callback = Callable[[Any], Any]
 
@@ -151,14 +154,41 @@ class RunStream(Run):
 
     def wait(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
              tool_timeout: float = 60.0) -> Any:
-        """Read the stream to its end (running tools); raise RunError unless it completed."""
+        """Read the stream to its end (running tools); raise RunError unless it completed.
+
+        If the stream breaks once the run exists, waiting goes on by polling that same run (never
+        by creating another), and `event_data` is refreshed from the server at the end.
+        """
         if self._async:
             return self.wait_async(env, on_tool_error=on_tool_error, tool_timeout=tool_timeout)
+        namespace = namespace_for(env)
+        options = WaitOptions.make(timeout, on_tool_error, tool_timeout)
         if self._reader is not None:
-            for _ in self._iterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout), True):
-                pass
+            try:
+                for _ in self._iterate(namespace, WaitOptions.make(None, on_tool_error, tool_timeout), True):
+                    pass
+            except RunStreamError as error:
+                if not self._payload.get("id"):
+                    raise
+                log.warning("%s; following the run by polling instead", error)
+                if not self.is_terminal:
+                    wait_sync(self, namespace, options)
+                self._refresh_event_data()
         raise_for_status(self)
         return self
+
+    def _refresh_event_data(self) -> None:
+        """The run's messages and steps as the server has them (after a broken stream)."""
+        from ._api_messages import oai_list_messages
+        from ._api_runs import oai_list_run_steps
+        messages = oai_list_messages(self.thread_id, order="asc", run_id=self.id, limit=1000, classify_response=False)
+        steps = oai_list_run_steps(self.thread_id, self.id, order="asc", limit=1000, classify_response=False)
+        for message in messages["data"]:
+            self.event_data.messages[message["id"]] = message
+        for step in steps["data"]:
+            self.event_data.run_steps[step["id"]] = step
+        self.event_data.run = self._payload
+        self._notify("run", self._payload)
 
     # --- async ----------------------------------------------------------------------------
 

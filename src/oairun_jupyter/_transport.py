@@ -91,12 +91,23 @@ class _TransportBase:
     def _transport_error(self, exc: httpx.HTTPError, method: str, path: str) -> APIConnectionError:
         detail = self._redact(str(exc) or type(exc).__name__)
         if isinstance(exc, httpx.TimeoutException):
+            done = ("; it may have been carried out: look before sending it again (list the thread's runs)"
+                    if method == "POST" and not isinstance(exc, httpx.ConnectTimeout) else "")
             return APITimeoutError(
                 f"{method} {path} timed out ({type(exc).__name__}: {detail}); the server at "
-                f"{self.config.base_url} is slow or unreachable")
+                f"{self.config.base_url} is slow or unreachable{done}")
         return APIConnectionError(
             f"could not reach {self.config.base_url} for {method} {path} ({detail}); "
             "check that the server is running and the base URL is right")
+
+    @staticmethod
+    def _may_resend(method: str, exc: httpx.HTTPError) -> bool:
+        """Whether a request that failed on the wire may be sent again without doing it twice.
+
+        A POST that reached the server may have created a run already: it is sent again only
+        when the connection was never made. (Error statuses are answers: nothing was done.)
+        """
+        return method != "POST" or isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
 
     def _status_error(self, response: httpx.Response, content: bytes) -> APIStatusError:
         try:
@@ -165,6 +176,8 @@ class SyncTransport(_TransportBase):
                 response = self._client.send(request, stream=True)
             except httpx.HTTPError as exc:
                 error: APIError = self._transport_error(exc, method, path)
+                if not self._may_resend(method, exc):
+                    raise error from None
             else:
                 if response.is_success:
                     return response, deadline
@@ -224,6 +237,8 @@ class AsyncTransport(_TransportBase):
                 response = await self._client.send(request, stream=True)
             except httpx.HTTPError as exc:
                 error: APIError = self._transport_error(exc, method, path)
+                if not self._may_resend(method, exc):
+                    raise error from None
             else:
                 if response.is_success:
                     return response, deadline

@@ -9,7 +9,7 @@ What it answers to the last user message of the thread:
   a named tool choice calls that tool; `tool_choice="none"` never calls a tool.
 * lines starting with a slash script other shapes of the real service:
   `/call NAME ARGUMENTS` (a call of NAME with ARGUMENTS verbatim, declared or not, valid JSON or
-  not: what a misbehaving model sends), `/long N` (a reply of N deltas), `/cite` (text with a file_citation annotation),
+  not: what a misbehaving model sends), `/long N` (a reply of N deltas), `/cite [TEXT]` (text with a file_citation annotation on TEXT),
   `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
   `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
 * anything else is echoed: `You said: <text>`.
@@ -101,7 +101,7 @@ class ScriptedBackend:
             count = int(directives["long"] or 1000)
             return " ".join(f"w{n}" for n in range(count)), None
         if "cite" in directives or "search" in directives:
-            marker = "\u30104:0\u2020notes.md\u3011"
+            marker = directives.get("cite") or "\u30104:0\u2020notes.md\u3011"  # `/cite TEXT` marks TEXT
             reply = f"The notes say the answer is 42. {marker}"
             start = len(reply) - len(marker)
             return reply, [{"index": 0, "type": "file_citation", "text": marker, "start_index": start,
