@@ -120,3 +120,17 @@ def test_loading_through_the_ipython_extensions_configuration(tmp_path):
                             capture_output=True, text=True, timeout=120,
                             env={**os.environ, "IPYTHONDIR": str(tmp_path)})
     assert "no local runs server" in result.stdout, result.stdout + result.stderr
+
+
+def test_an_interrupt_while_a_tool_runs_cancels_the_run_and_the_next_cell_runs():
+    notebook = execute(make_notebook(
+        PRELUDE + "\nimport time\ndef slow(seconds: int) -> str:\n    time.sleep(seconds)\n    return 'done'",
+        '%%oai_run --tools slow\nslow {{"seconds": 30}}',
+        "print('next cell:', _oai_run.retrieve().status)",
+    ), timeout=4, interrupt_on_timeout=True, allow_errors=True)
+    assert "cancelled on the server (interrupted)" in _stderr(notebook.cells[1])
+    assert outputs_text(notebook.cells[2]).strip() == "next cell: cancelled"
+    (state,) = [s for s in widget_states(notebook) if s.get("header")]
+    assert state["header"]["status"] == "cancelled"
+    (record,) = state["records"].values()
+    assert record["name"] == "slow"
