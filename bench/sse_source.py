@@ -8,9 +8,7 @@ a message-creation step, the message with DELTAS text deltas, completions, done.
 from __future__ import annotations
 
 import json
-import socket
 import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RUN = {"id": "run_bench", "object": "thread.run", "created_at": 1761861742, "assistant_id": "asst_bench",

@@ -15,20 +15,9 @@ from oairun_jupyter import configure
 
 from .support import contract
 from .support.http_server import LoopbackServer, json_reply
-from .support.replay import RECORDED, SESSION_RECORDS, recorded_path_and_query
+from .support.replay import RECORDED, SESSION_RECORDS, parse_sse_text, recorded_path_and_query
 
-EVENT_SCHEMAS = [
-    (r"thread\.created", "ThreadObject"),
-    (r"thread\.run\.step\.delta", "RunStepDeltaObject"),
-    (r"thread\.run\.step\.\w+", "RunStepObject"),
-    (r"thread\.message\.delta", "MessageDeltaObject"),
-    (r"thread\.message\.\w+", "MessageObject"),
-    (r"thread\.run\.\w+", "RunObject"),
-]
-
-
-def _event_schema(event: str) -> str:
-    return next(schema for pattern, schema in EVENT_SCHEMAS if re.fullmatch(pattern, event))
+_event_schema = contract.event_schema
 
 
 def _recorded_entries():
@@ -44,12 +33,9 @@ def test_every_recorded_response_validates(entry):
     template = contract.path_template(path)
     body = entry["ResponseBody"]
     if isinstance(body, list):
-        text = "".join(body)
-        for block in text.strip().split("\n\n"):
-            event = re.search(r"^event: (.*)$", block, re.M).group(1)
-            data = re.search(r"^data: (.*)$", block, re.M).group(1)
+        for event, data in parse_sse_text("".join(body)):
             if event != "done":
-                assert contract.service_errors(_event_schema(event), json.loads(data)) == []
+                assert contract.service_errors(_event_schema(event), data) == []
         return
     schema = contract.response_schema(entry["RequestMethod"], template)
     assert contract.service_errors(schema, body) == []
@@ -57,13 +43,11 @@ def test_every_recorded_response_validates(entry):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in RECORDED.glob("*.sse")))
 def test_every_recorded_stream_event_validates(name):
-    for block in (RECORDED / name).read_text().strip().split("\n\n"):
-        event = re.search(r"^event: (.*)$", block, re.M).group(1)
-        data = re.search(r"^data: (.*)$", block, re.M).group(1)
+    for event, data in parse_sse_text((RECORDED / name).read_text()):
         if event == "done":
             assert contract.errors("DoneEvent", {"event": event, "data": data}) == []
         else:
-            assert contract.service_errors(_event_schema(event), json.loads(data)) == []
+            assert contract.service_errors(_event_schema(event), data) == []
 
 
 def test_the_tolerated_deviations_are_all_really_seen():
@@ -77,10 +61,8 @@ def test_the_tolerated_deviations_are_all_really_seen():
                 recorded_path_and_query(entry)[0]))
             seen |= {(schema, re.sub(r"data/\d+", "data/*", e)) for e in contract.errors(schema, body)}
     for name in RECORDED.glob("*.sse"):
-        for block in name.read_text().strip().split("\n\n"):
-            event = re.search(r"^event: (.*)$", block, re.M).group(1)
+        for event, data in parse_sse_text(name.read_text()):
             if event != "done":
-                data = json.loads(re.search(r"^data: (.*)$", block, re.M).group(1))
                 seen |= {(_event_schema(event), e) for e in contract.errors(_event_schema(event), data)}
     assert contract.SERVICE_DEVIATIONS <= seen
 

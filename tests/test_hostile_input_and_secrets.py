@@ -6,7 +6,6 @@ import json
 import logging
 
 import nbformat
-import pytest
 
 import oairun_jupyter as oai
 from oairun_jupyter._tool_calls import MAX_ARGUMENT_BYTES

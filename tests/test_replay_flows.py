@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ import oairun_jupyter as oai
 from oairun_jupyter import (Assistant, ListObject, Message, Run, RunStep, Thread,
                             configure)
 
-from .support.replay import ReplayServer, load_entries, recorded_path_and_query
+from .support.replay import ReplayServer, load_entries, parse_sse_text, recorded_path_and_query
 
 FLOWS = [
     "FunctionToolsWork",
@@ -120,14 +119,7 @@ async def _await_all(result):
 
 
 def _recorded_stream(lines: list[str]) -> list[tuple[str, Any]]:
-    text = "".join(lines)
-    events = []
-    for block in text.strip().split("\n\n"):
-        event = re.search(r"^event: (.*)$", block, re.M).group(1)
-        data = re.search(r"^data: (.*)$", block, re.M).group(1)
-        if data != "[DONE]":
-            events.append((event, json.loads(data)))
-    return events
+    return [(event, data) for event, data in parse_sse_text("".join(lines)) if data != "[DONE]"]
 
 
 def _check_result(entry: dict[str, Any], result: Any) -> None:

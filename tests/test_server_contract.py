@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
@@ -11,14 +10,6 @@ import oairun_jupyter as oai
 from .support import contract
 from .support.flows import make_assistant, streamed_run, wait_for
 
-EVENT_SCHEMAS = [
-    (r"thread\.created", "ThreadObject"),
-    (r"thread\.run\.step\.delta", "RunStepDeltaObject"),
-    (r"thread\.run\.step\.\w+", "RunStepObject"),
-    (r"thread\.message\.delta", "MessageDeltaObject"),
-    (r"thread\.message\.\w+", "MessageObject"),
-    (r"thread\.run\.\w+", "RunObject"),
-]
 
 
 def _declared_events() -> set[str]:
@@ -30,8 +21,7 @@ def _declared_events() -> set[str]:
     return names
 
 
-def _schema(event: str) -> str:
-    return next(schema for pattern, schema in EVENT_SCHEMAS if re.fullmatch(pattern, event))
+_schema = contract.event_schema
 
 
 SCRIPTS = {

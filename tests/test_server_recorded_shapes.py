@@ -5,7 +5,6 @@ Ground truth: tests/data/recorded (see data/PROVENANCE.md)."""
 from __future__ import annotations
 
 import itertools
-import json
 import re
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 import oairun_jupyter as oai
 from oairun_jupyter.server import start_local_server
 
-from .support.replay import RECORDED, load_entries
+from .support.replay import RECORDED, load_entries, parse_sse_text
 
 
 @pytest.fixture
@@ -62,12 +61,7 @@ def test_function_tools_work_polls_through_the_same_statuses(paced_server):
 
 
 def _recorded_events(name: str) -> list[tuple[str, dict]]:
-    events = []
-    for block in (RECORDED / name).read_text().strip().split("\n\n"):
-        event = re.search(r"^event: (.*)$", block, re.M).group(1)
-        if event != "done":
-            events.append((event, json.loads(re.search(r"^data: (.*)$", block, re.M).group(1))))
-    return events
+    return [(event, data) for event, data in parse_sse_text((RECORDED / name).read_text()) if event != "done"]
 
 
 def _collapse(names):

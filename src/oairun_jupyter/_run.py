@@ -220,6 +220,8 @@ class Run(APIObject):
         """A copy of this Run (with `deep=True`, of its payload and tool-call records too)."""
         twin = copy.copy(self)
         object.__setattr__(twin, "_listeners", [])
+        for own in ("_bridge", "_drive_scheduled"):  # a clone gets a widget of its own when shown
+            twin.__dict__.pop(own, None)
         object.__setattr__(twin, "_payload", copy.deepcopy(self._payload) if deep else dict(self._payload))
         object.__setattr__(twin, "tool_calls", copy.deepcopy(self.tool_calls) if deep else list(self.tool_calls))
         return twin

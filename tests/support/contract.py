@@ -99,3 +99,18 @@ def service_errors(schema_name: str, payload: Any) -> list[str]:
     """`errors`, less the known deviations of the real service listed above."""
     found = [re.sub(r"data/\d+", "data/*", e) for e in errors(schema_name, payload)]
     return [e for e in found if (schema_name, e) not in SERVICE_DEVIATIONS]
+
+
+EVENT_SCHEMAS = [
+    (r"thread\.created", "ThreadObject"),
+    (r"thread\.run\.step\.delta", "RunStepDeltaObject"),
+    (r"thread\.run\.step\.\w+", "RunStepObject"),
+    (r"thread\.message\.delta", "MessageDeltaObject"),
+    (r"thread\.message\.\w+", "MessageObject"),
+    (r"thread\.run\.\w+", "RunObject"),
+]
+
+
+def event_schema(event: str) -> str:
+    """The contract schema of a stream event's data."""
+    return next(schema for pattern, schema in EVENT_SCHEMAS if re.fullmatch(pattern, event))

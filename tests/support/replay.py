@@ -4,6 +4,7 @@ with the recorded responses, and keeping note of every request that differs from
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -70,3 +71,13 @@ class ReplayServer(LoopbackServer):
     @property
     def finished(self) -> bool:
         return self.position == len(self.entries) and not self.mismatches
+
+
+def parse_sse_text(text: str) -> list[tuple[str, Any]]:
+    """(event, data) of a recorded SSE body; `[DONE]` stays a string."""
+    events = []
+    for block in text.strip().split("\n\n"):
+        event = re.search(r"^event: (.*)$", block, re.M).group(1)
+        data = re.search(r"^data: (.*)$", block, re.M).group(1)
+        events.append((event, data if data == "[DONE]" else json.loads(data)))
+    return events
