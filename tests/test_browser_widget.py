@@ -136,3 +136,34 @@ def test_a_saved_notebook_shows_the_final_run_from_its_widget_state(lab, page):
     text = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first.text_content()
     assert text.strip() == "get_weather returned: sunny in Oslo"
     assert "sunny in Oslo" in page.locator(".jp-OutputArea-output .oairun-tool .oairun-output pre").first.text_content()
+
+
+def test_the_debugger_reruns_a_fixed_tool_from_its_card(lab, page):
+    name = lab.add("debugger.ipynb", _notebook(
+        "%load_ext oairun_jupyter\n"
+        "def get_price(ticker: str) -> float:\n    '''A price.'''\n    return {'ACME': 12.5}[ticker]",
+        '%%oai_run --tools get_price\nget_price {{"ticker": "ZZZ"}}',
+        "def get_price(ticker: str) -> float:\n    '''A price, 0 when unknown.'''\n    return {'ACME': 12.5}.get(ticker, 0.0)"))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
+        ".some(b => b.textContent === 'completed')", timeout=90_000)
+    page.wait_for_function(  # the last cell ran: the kernel is free to take clicks
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
+    card = page.locator(".jp-OutputArea-output .oairun-tool").first
+    assert "KeyError" in card.locator(".oairun-error pre").first.text_content()
+    card.get_by_role("button", name="Re-run", exact=True).click()
+    page.wait_for_selector(".jp-OutputArea-output .oairun-rerun", timeout=30_000)
+    rerun = card.locator(".oairun-rerun").first
+    assert rerun.locator(".oairun-rerun-title").text_content() == "Re-run 1: ok"
+    assert rerun.locator(".oairun-output pre").text_content() == "0.0"
+    card.get_by_role("button", name="Edit and re-run").click()
+    editor = card.locator("textarea.oairun-editor")
+    editor.fill('{"ticker": "ACME"}')
+    card.get_by_role("button", name="Run edited").click()
+    page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output .oairun-rerun').length >= 2",
+                           timeout=30_000)
+    assert card.locator(".oairun-rerun").nth(1).locator(".oairun-output pre").text_content() == "12.5"
+    assert "KeyError" in card.locator(".oairun-error pre").first.text_content()  # the old result stays
+    screenshot(page, "debugger-rerun")
