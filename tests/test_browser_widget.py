@@ -167,3 +167,27 @@ def test_the_debugger_reruns_a_fixed_tool_from_its_card(lab, page):
     assert card.locator(".oairun-rerun").nth(1).locator(".oairun-output pre").text_content() == "12.5"
     assert "KeyError" in card.locator(".oairun-error pre").first.text_content()  # the old result stays
     screenshot(page, "debugger-rerun")
+
+
+def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
+    name = lab.add("approval.ipynb", _notebook(
+        "%load_ext oairun_jupyter\nran = []\n"
+        "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n    return f'sunny in {city}'",
+        '%%oai_run --tools get_weather --background --confirm --out pending\n'
+        'get_weather {{"city": "Yes"}} get_weather {{"city": "No"}}'))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
+        ".filter(s => s.textContent === 'awaiting approval').length === 2", timeout=90_000)
+    screenshot(page, "approval-pending")
+    cards = page.locator(".jp-OutputArea-output .oairun-tool")
+    cards.nth(0).get_by_role("button", name="Approve", exact=True).click()
+    cards.nth(1).get_by_role("button", name="Reject", exact=True).click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
+        ".some(b => b.textContent === 'completed')", timeout=60_000)
+    assert "sunny in Yes" in cards.nth(0).locator(".oairun-output pre").first.text_content()
+    assert cards.nth(1).locator(".oairun-tool-status").text_content() == "refused"
+    assert "the user rejected this call" in cards.nth(1).locator(".oairun-error pre").first.text_content()
+    screenshot(page, "approval-done")

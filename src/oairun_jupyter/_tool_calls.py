@@ -182,8 +182,8 @@ class ToolExecutor:
         """Run the calls concurrently on the running loop (plain functions in threads)."""
         prepared = [self.prepare(call) for call in calls]
         loop = asyncio.get_running_loop()
-        if self.approve is not None:
-            prepared = [await self._decide(call, item) for call, item in zip(calls, prepared)]
+        if self.approve is not None:  # every call of the step awaits its own decision, at once
+            prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))
 
         async def one(record: ToolCallRecord, fn: Callable[..., Any], kwargs: dict) -> None:
             record.started_at = _now()
