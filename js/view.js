@@ -1,7 +1,8 @@
 // The RunWidget view: header, transcript and steps, kept in sync with the model's traits, with
 // streamed text appended to the DOM once per animation frame (never a whole re-render).
 import { renderMarkdown } from "./markdown.js";
-import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, reconcile, statusLabel, usageText } from "./state.js";
+import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
+  usageText } from "./state.js";
 import { ToolCard } from "./toolcard.js";
 
 function el(tag, className, text) {
@@ -148,7 +149,7 @@ export class RunView {
         if (body && body.classList.contains("oairun-streaming")) body.append(document.createTextNode(text));
       } else {
         const card = this.cards.get(key.slice(2));
-        if (card) card.args.textContent = this.buffers.get(key);
+        if (card) card.args.textContent = prettyArguments(this.buffers.get(key));
       }
     }
     this.pending.clear();

@@ -191,3 +191,32 @@ def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
     assert cards.nth(1).locator(".oairun-tool-status").text_content() == "refused"
     assert "the user rejected this call" in cards.nth(1).locator(".oairun-error pre").first.text_content()
     screenshot(page, "approval-done")
+
+
+def test_the_widget_follows_the_dark_theme():
+    dark = JupyterLab(theme="JupyterLab Dark")
+    try:
+        name = dark.add("dark.ipynb", _notebook(
+            SETUP, 'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Rome"}\']},'
+                   ' stream=True)\nrun'))
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
+                args=CHROMIUM_ARGS, viewport={"width": 1100, "height": 900})
+            page = context.pages[0]
+            open_notebook(page, dark, name)
+            run_all_cells(page)
+            page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
+                                   ".some(b => b.textContent === 'completed')", timeout=90_000)
+            screenshot(page, "widget-dark")
+            luminance = page.evaluate("""() => {
+                const rgb = c => c.match(/\\d+/g).slice(0, 3).map(Number);
+                const l = ([r, g, b]) => (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+                const run = getComputedStyle(document.querySelector('.oairun-run'));
+                const card = getComputedStyle(document.querySelector('.oairun-tool'));
+                return [l(rgb(run.backgroundColor)), l(rgb(run.color)), l(rgb(card.backgroundColor))]; }""")
+            context.close()
+        background, text, card = luminance
+        assert background < 0.3 and card < 0.35 and text > 0.6, luminance  # dark surfaces, light text
+    finally:
+        dark.stop()

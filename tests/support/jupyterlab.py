@@ -34,13 +34,15 @@ def _free_port() -> int:
 class JupyterLab:
     """A JupyterLab server on a free loopback port, serving files from `root`."""
 
-    def __init__(self) -> None:
+    def __init__(self, theme: str | None = None) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="oairun-lab-"))
         self.root = self.base / "root"
         self.root.mkdir()
         settings = self.base / "settings" / "@jupyterlab" / "apputils-extension"
         settings.mkdir(parents=True)
         (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+        if theme:
+            (settings / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(self.base / "config"),
