@@ -89,7 +89,7 @@ class JupyterLab:
 
 
 def open_notebook(page, lab: JupyterLab, name: str, *, with_kernel: bool = True, timeout: float = 60_000) -> None:
-    page.goto(f"{lab.url}/lab/tree/{name}")
+    page.goto(f"{lab.url}/lab/tree/{name}?reset")  # a fresh workspace: no tabs of earlier tests
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=timeout)
     if with_kernel:
         page.wait_for_function(
