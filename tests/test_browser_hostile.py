@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import nbformat
 import pytest
@@ -20,7 +19,8 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from .support.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab, open_notebook, run_all_cells, screenshot  # noqa: E402
+from .support.jupyterlab import (JupyterLab, launch_page, open_notebook, run_all_cells, screenshot,  # noqa: E402
+                                 wait_for_badges)
 
 assert len(PAYLOADS) >= 30
 
@@ -51,19 +51,7 @@ def lab():
     server.stop()
 
 
-def _browser(playwright):
-    context = playwright.chromium.launch_persistent_context(
-        tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
-        args=CHROMIUM_ARGS, viewport={"width": 1200, "height": 1600})
-    page = context.pages[0]
-    page.add_init_script("window.__pwned = 0; window.alert = window.confirm = window.prompt = "
-                         "() => { window.__pwned += 100; };")
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    return context, page, dialogs
-
-
-def _assert_nothing_ran(page, dialogs) -> None:
+def _assert_nothing_ran(page) -> None:
     outputs = ".jp-OutputArea-output"
     for link in page.locator(f"{outputs} a").all():  # a link only runs when followed: follow them all
         try:
@@ -76,7 +64,7 @@ def _assert_nothing_ran(page, dialogs) -> None:
         except Exception:
             pass
     page.wait_for_timeout(800)
-    assert page.evaluate("window.__pwned") == 0 and dialogs == []
+    assert page.evaluate("window.__pwned") == 0 and page.dialogs == []
     for selector in ("script", "iframe", "object", "embed", "[onerror]", "[onload]", "[onfocus]", "[ontoggle]",
                      "[onstart]", "base", "meta", "form", "a[href^='javascript' i]", "[style*='url' i]",
                      "[style*='javascript' i]"):
@@ -88,28 +76,24 @@ def _assert_nothing_ran(page, dialogs) -> None:
 def test_hostile_output_runs_nothing_live_and_from_a_saved_notebook(lab):
     name = lab.add("hostile.ipynb", nbformat.writes(make_notebook(*_cells())))
     with sync_playwright() as playwright:
-        context, page, dialogs = _browser(playwright)
+        context, page = launch_page(playwright)
         open_notebook(page, lab, name)
         run_all_cells(page)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-            ".filter(b => b.textContent === 'completed').length >= 4", timeout=120_000)
+        wait_for_badges(page, "completed", 4, timeout=120_000)
         screenshot(page, "hostile-live")
         cards = page.locator(".jp-OutputArea-output .oairun-tool")
         assert cards.count() >= len(PAYLOADS) + 8
         shown = page.locator(".jp-OutputArea-output .oairun-tool .oairun-tool-args").all_text_contents()
         assert any(PAYLOADS[0] in text for text in shown)  # shown as text
-        _assert_nothing_ran(page, dialogs)
+        _assert_nothing_ran(page)
         context.close()
 
     saved = execute(make_notebook(*_cells()))
     name = lab.add("hostile-saved.ipynb", nbformat.writes(saved), trusted=True)  # trusted: HTML outputs render raw
     with sync_playwright() as playwright:
-        context, page, dialogs = _browser(playwright)
+        context, page = launch_page(playwright)
         open_notebook(page, lab, name)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-            ".filter(b => b.textContent === 'completed').length >= 4", timeout=120_000)
+        wait_for_badges(page, "completed", 4, timeout=120_000)
         screenshot(page, "hostile-saved")
-        _assert_nothing_ran(page, dialogs)
+        _assert_nothing_ran(page)
         context.close()

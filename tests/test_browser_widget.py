@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import nbformat
 import pytest
@@ -20,7 +19,8 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from .support.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab, open_notebook, run_all_cells, screenshot  # noqa: E402
+from .support.jupyterlab import (JupyterLab, launch_page, open_notebook, run_all_cells, screenshot,  # noqa: E402
+                                 wait_for_badges)
 
 HOSTILE = [
     "<img src=x onerror=window.__pwned=1>",
@@ -57,14 +57,7 @@ def lab():
 @pytest.fixture
 def page():
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1200, "height": 1600})
-        page = context.pages[0] if context.pages else context.new_page()
-        page.add_init_script("window.__pwned = 0; window.alert = window.confirm = window.prompt = "
-                             "() => { window.__pwned = (window.__pwned || 0) + 100; };")
-        page.dialogs = []
-        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        context, page = launch_page(playwright)
         yield page
         context.close()
 
@@ -94,9 +87,7 @@ def test_a_run_streams_live_with_tool_cards_and_hostile_text_runs_nothing(lab, p
         }).observe(document.body, {subtree: true, childList: true, characterData: true});
     }""")
     run_all_cells(page)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-        ".filter(b => b.textContent === 'completed').length >= 4", timeout=90_000)
+    wait_for_badges(page, "completed", 4)
     shot = screenshot(page, "widget-live")
     lengths = page.evaluate("window.__lengths")
     distinct = sorted(set(lengths))
@@ -128,9 +119,7 @@ def test_a_saved_notebook_shows_the_final_run_from_its_widget_state(lab, page):
         ' stream=True)\nrun'))
     name = lab.add("saved.ipynb", nbformat.writes(notebook), trusted=True)
     open_notebook(page, lab, name)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-        ".some(b => b.textContent === 'completed')", timeout=60_000)
+    wait_for_badges(page, "completed", timeout=60_000)
     screenshot(page, "widget-saved")
     assert page.locator(".jp-OutputArea-output .jupyter-widgets-disconnected .oairun-run").count() == 1
     text = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first.text_content()
@@ -146,9 +135,7 @@ def test_the_debugger_reruns_a_fixed_tool_from_its_card(lab, page):
         "def get_price(ticker: str) -> float:\n    '''A price, 0 when unknown.'''\n    return {'ACME': 12.5}.get(ticker, 0.0)"))
     open_notebook(page, lab, name)
     run_all_cells(page)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-        ".some(b => b.textContent === 'completed')", timeout=90_000)
+    wait_for_badges(page, "completed")
     page.wait_for_function(  # the last cell ran: the kernel is free to take clicks
         "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
     card = page.locator(".jp-OutputArea-output .oairun-tool").first
@@ -184,9 +171,7 @@ def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
     cards = page.locator(".jp-OutputArea-output .oairun-tool")
     cards.nth(0).get_by_role("button", name="Approve", exact=True).click()
     cards.nth(1).get_by_role("button", name="Reject", exact=True).click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-        ".some(b => b.textContent === 'completed')", timeout=60_000)
+    wait_for_badges(page, "completed", timeout=60_000)
     assert "sunny in Yes" in cards.nth(0).locator(".oairun-output pre").first.text_content()
     assert cards.nth(1).locator(".oairun-tool-status").text_content() == "refused"
     assert "the user rejected this call" in cards.nth(1).locator(".oairun-error pre").first.text_content()
@@ -200,14 +185,10 @@ def test_the_widget_follows_the_dark_theme():
             SETUP, 'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Rome"}\']},'
                    ' stream=True)\nrun'))
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
-                args=CHROMIUM_ARGS, viewport={"width": 1100, "height": 900})
-            page = context.pages[0]
+            context, page = launch_page(playwright, 1100, 900)
             open_notebook(page, dark, name)
             run_all_cells(page)
-            page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-                                   ".some(b => b.textContent === 'completed')", timeout=90_000)
+            wait_for_badges(page, "completed")
             screenshot(page, "widget-dark")
             luminance = page.evaluate("""() => {
                 const rgb = c => c.match(/\\d+/g).slice(0, 3).map(Number);

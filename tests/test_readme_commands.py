@@ -9,7 +9,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,8 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from .support.jupyterlab import CHROMIUM, CHROMIUM_ARGS, JupyterLab, open_notebook, run_all_cells, screenshot  # noqa: E402
+from .support.jupyterlab import (CHROMIUM, CHROMIUM_ARGS, JupyterLab, launch_page, open_notebook,  # noqa: E402
+                                 run_all_cells, screenshot, wait_for_badges)
 
 
 def _readme_command(label: str) -> str:
@@ -85,15 +85,10 @@ def test_the_quickstart_runs_top_to_bottom_in_a_browser():
     try:
         shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", lab.root / "quickstart.ipynb")  # a copy: autosave
         with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
-                args=CHROMIUM_ARGS, viewport={"width": 1100, "height": 2400})
-            page = context.pages[0]
+            context, page = launch_page(playwright, 1100, 2400)
             open_notebook(page, lab, "quickstart.ipynb")
             run_all_cells(page)
-            page.wait_for_function(
-                "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-                ".filter(b => b.textContent === 'completed').length >= 5", timeout=120_000)
+            wait_for_badges(page, "completed", 5, timeout=120_000)
             page.wait_for_timeout(500)
             shot = screenshot(page, "quickstart")
             cards = page.locator(".jp-OutputArea-output .oairun-tool")

@@ -109,3 +109,24 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def launch_page(playwright, width: int = 1200, height: int = 1600):
+    """(context, page) of Debian's chromium with a fresh profile; hostile code trips `window.__pwned`,
+    and every dialog is recorded in `page.dialogs` (and dismissed)."""
+    context = playwright.chromium.launch_persistent_context(
+        tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
+        args=CHROMIUM_ARGS, viewport={"width": width, "height": height})
+    page = context.pages[0] if context.pages else context.new_page()
+    page.add_init_script("window.__pwned = 0; window.alert = window.confirm = window.prompt = "
+                         "() => { window.__pwned += 100; };")
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    return context, page
+
+
+def wait_for_badges(page, status: str, count: int = 1, timeout: float = 90_000) -> None:
+    """Wait until at least `count` run widgets show `status`."""
+    page.wait_for_function(
+        "([status, count]) => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
+        ".filter(b => b.textContent === status).length >= count", arg=[status, count], timeout=timeout)
