@@ -12,7 +12,7 @@ from typing import Any
 from ._request import Endpoint, compact, send, send_list
 from ._run_options import messages_list, run_options
 from ._tool_output import tool_output_string
-from ._validation import (REASONING_EFFORTS, check_choice, check_dict, check_include,
+from ._validation import (REASONING_EFFORTS, check_bool, check_choice, check_dict, check_include,
                           check_metadata, check_tool_outputs, list_params, object_id)
 
 __all__ = [
@@ -140,9 +140,7 @@ def oai_cancel_run(thread_id, run_id, classify_response=True, async_=False):
 def oai_submit_tool_outputs(thread_id, run_id, tool_outputs, stream=None,
                             classify_response=True, async_=False):
     """Answer a run's pending tool calls; build each entry with `oai_tool_output`."""
-    body = compact(tool_outputs=check_tool_outputs(tool_outputs), stream=stream)
-    if stream is not None and not isinstance(stream, bool):
-        raise ValueError(f"stream must be True or False, got {stream!r:.60}")
+    body = compact(tool_outputs=check_tool_outputs(tool_outputs), stream=check_bool(stream, "stream"))
     endpoint = Endpoint(
         "POST", f"/threads/{_thread(thread_id)}/runs/{_run(run_id)}/submit_tool_outputs", {}, body)
     return send(endpoint, classify_response=classify_response, async_=async_, stream=bool(stream))

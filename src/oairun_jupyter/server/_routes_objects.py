@@ -48,7 +48,11 @@ def _listing(request: Request, items_of) -> JSONResponse:
     return JSONResponse(page(items_of(params["order"]), params["limit"], params["after"], params["before"]))
 
 
-def _deleted(kind: str, object_id: str) -> JSONResponse:
+def _delete(request: Request, kind: str) -> JSONResponse:
+    """Delete a top-level object (and what lies under it) named by the path's `{kind}_id`."""
+    object_id = request.path_params[f"{kind}_id"]
+    if not request.app.state.store.delete(kind, object_id):
+        raise not_found(kind, object_id)
     return JSONResponse({"id": object_id, "object": f"{kind}.deleted", "deleted": True})
 
 
@@ -75,10 +79,7 @@ async def modify_assistant(request: Request) -> JSONResponse:
 
 
 async def delete_assistant(request: Request) -> JSONResponse:
-    assistant_id = request.path_params["assistant_id"]
-    if not request.app.state.store.delete("assistant", assistant_id):
-        raise not_found("assistant", assistant_id)
-    return _deleted("assistant", assistant_id)
+    return _delete(request, "assistant")
 
 
 # --- threads ------------------------------------------------------------------------------
@@ -129,10 +130,7 @@ async def modify_thread(request: Request) -> JSONResponse:
 
 
 async def delete_thread(request: Request) -> JSONResponse:
-    thread_id = request.path_params["thread_id"]
-    if not request.app.state.store.delete("thread", thread_id):
-        raise not_found("thread", thread_id)
-    return _deleted("thread", thread_id)
+    return _delete(request, "thread")
 
 
 # --- messages -----------------------------------------------------------------------------
