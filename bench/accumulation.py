@@ -14,8 +14,7 @@ import json
 import statistics
 import time
 
-from oairun_jupyter import RunEventData, SSEDecoder
-from oairun_jupyter._stream import _DONE, interpret_sse
+from oairun_jupyter.protocol import DONE, RunEventData, SSEDecoder, interpret_sse
 
 MESSAGE_ID = "msg_bench"
 STEP_ID = "step_bench"
@@ -59,7 +58,7 @@ def time_pipeline(raw: bytes, chunk: int = 16384) -> float:
     for i in range(0, len(raw), chunk):
         for sse in decoder.feed(raw[i:i + chunk]):
             item = interpret_sse(sse, lambda payload: payload)
-            if item is not _DONE:
+            if item is not DONE:
                 state.apply(item.event, item.data)
     decoder.finish()
     return time.perf_counter() - start

@@ -20,9 +20,10 @@ import time
 import httpx
 
 import oairun_jupyter as oai
-from oairun_jupyter import RunStream, SSEDecoder
-from oairun_jupyter._stream import EventStream
-from oairun_jupyter._tool_calls import ToolExecutor
+from oairun_jupyter import RunStream
+from oairun_jupyter.protocol import SSEDecoder, classify
+from oairun_jupyter.tools import ToolExecutor
+from oairun_jupyter.transport import EventStream
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accumulation import as_sse, make_events  # noqa: E402  (a sibling script)
@@ -71,7 +72,7 @@ def time_floor(raw: bytes) -> float:
 def time_run_stream(raw: bytes) -> float:
     response = httpx.Response(200, content=raw)
     start = time.perf_counter()
-    stream = RunStream(EventStream(response, True))
+    stream = RunStream(EventStream(response, classify))
     for _ in stream.events(run_tools=False):
         pass
     elapsed = time.perf_counter() - start

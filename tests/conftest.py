@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oairun_jupyter._client import reset_default_client
+from oairun_jupyter.transport import reset_default_client
 
 
 @pytest.fixture(autouse=True)

@@ -14,18 +14,17 @@ import json
 import logging
 from typing import Any, AsyncIterator
 
+from ..protocol import ACTIVE_STATUSES, TERMINAL_STATUSES
 from ._errors import invalid, not_found
 from ._ids import now
 from ._store import Store
 from ._turn import Turn, usage_payload
 from .backends import Backend, BackendError, Finish, TurnContext, count_tokens
 
-__all__ = ["Engine", "ACTIVE", "TERMINAL"]
+__all__ = ["Engine"]
 
 log = logging.getLogger("oairun_jupyter.server")
 
-ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
-TERMINAL = ("completed", "incomplete", "failed", "cancelled", "expired")
 _END = b""  # marks the end of a stream segment in a subscriber queue
 
 
@@ -111,7 +110,7 @@ class Engine:
     def active_run(self, thread_id: str) -> dict[str, Any] | None:
         """The thread's run that is not finished yet, if any."""
         for run in self.store.children("run", thread_id, "desc"):
-            if run["status"] in ACTIVE and self._expire_if_due(run)["status"] in ACTIVE:
+            if run["status"] in ACTIVE_STATUSES and self._expire_if_due(run)["status"] in ACTIVE_STATUSES:
                 return run
         return None
 
@@ -131,7 +130,7 @@ class Engine:
         def forget(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(run_id, None)
             self._live.pop(run_id, None)
-            if finished.cancelled() and run["status"] not in TERMINAL:
+            if finished.cancelled() and run["status"] not in TERMINAL_STATUSES:
                 self._end(run, "cancelled")  # cancelled before `_drive` ever ran
         task.add_done_callback(forget)
 
@@ -173,7 +172,7 @@ class Engine:
 
     def cancel(self, run: dict[str, Any]) -> dict[str, Any]:
         """Move the run to `cancelling`; it reaches `cancelled` as soon as its work stops."""
-        if run["status"] in TERMINAL or run["status"] == "cancelling":
+        if run["status"] in TERMINAL_STATUSES or run["status"] == "cancelling":
             raise invalid(f"Cannot cancel run with status '{run['status']}'.")
         waiting = run["status"] == "requires_action"
         run["status"] = "cancelling"

@@ -8,8 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .._run_options import run_options
-from .._validation import REASONING_EFFORTS, check_choice, check_metadata, check_tool_outputs
+from ..protocol import REASONING_EFFORTS, check_choice, check_metadata, check_tool_outputs, run_options
 from ._body import checked, read_body
 from ._engine import sse
 from ._errors import invalid, not_found

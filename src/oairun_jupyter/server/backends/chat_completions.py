@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator
 import httpx
 
 from ..._secrets import Secret, redact
-from ..._sse import SSEDecoder
+from ...protocol import SSEDecoder
 from ._base import (BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage)
 
 __all__ = ["ChatCompletionsBackend", "chat_request"]

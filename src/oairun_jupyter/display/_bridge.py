@@ -1,0 +1,226 @@
+"""The throttled bridge from a run's changes to its RunWidget.
+
+The run tells the bridge of every change (new fields, stream events, tool calls). The bridge
+gathers them and writes the widget at most `rate` times a second: the traits that changed, in
+one update (`hold_sync`), and the text that streamed since the last write as appended pieces
+in one custom message. So two widget messages per write, whatever the delta rate. Message
+text goes into the traits when a message ends, and everything at the end of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, Mapping
+
+from ..api import oai_list_messages, oai_list_run_steps, oai_retrieve_assistant
+from ..protocol import APIError, EventKind, event_kind
+from ..runs._observers import observe, set_approver
+from ..tools import ToolCallRecord
+from ._widget import RunWidget
+from ._widget_state import header_state, message_state, record_state, step_state
+
+__all__ = ["RunWidgetBridge", "DEFAULT_RATE"]
+
+DEFAULT_RATE = 10.0  # writes a second: 20 widget messages a second at most
+
+
+class RunWidgetBridge:
+    """Keeps one RunWidget up to date with one Run."""
+
+    def __init__(self, run: Any, *, rate: float = DEFAULT_RATE, namespace: Mapping[str, Any] | None = None,
+                 backend: str | None = None) -> None:
+        self.run = run
+        self.widget = RunWidget()
+        self.interval = 1.0 / rate
+        self.namespace = namespace if namespace is not None else {}
+        self.backend = backend
+        self.assistant_name: str | None = None
+        self.history: list[dict[str, Any]] | None = None  # this run's prompt (the user's messages)
+        self._assistant_asked = False
+        self._lock = threading.RLock()
+        self._pieces: dict[str, list[Any]] = {}  # key -> [kind, id, offset, [texts]] since the last write
+        self._sent: dict[str, int] = {}
+        self._dirty: set[str] = {"header", "messages", "steps", "records"}
+        self._last_flush = 0.0
+        self._timer: threading.Timer | None = None
+        self._decisions: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        self.messages_sent = 0
+        observe(run, self._on_change)
+        set_approver(run, self.approve)
+        self.widget.on_msg(self._on_widget_message)
+        self.flush()
+
+    # --- changes from the run -------------------------------------------------------------
+
+    def _on_change(self, kind: str, data: Any) -> None:
+        with self._lock:
+            if kind == "event":
+                self._on_event(data.event, data.data)
+            elif kind == "tool":
+                self._dirty.add("records")
+            else:
+                self._dirty.add("header")
+                if getattr(self.run, "event_data", None) is None and self.run.is_terminal:
+                    self._dirty.update(("messages", "steps"))
+        self._maybe_flush()
+
+    def _on_event(self, name: str, data: Any) -> None:
+        payload = data.to_dict() if hasattr(data, "to_dict") else data
+        kind = event_kind(name)
+        if kind == EventKind.MESSAGE_DELTA:
+            for part in payload["delta"].get("content") or []:
+                text = (part.get("text") or {}).get("value")
+                if text:
+                    self._piece("m", payload["id"], text)
+        elif kind == EventKind.STEP_DELTA:
+            calls = ((payload["delta"].get("step_details") or {}).get("tool_calls")) or []
+            for call in calls:
+                fragment = (call.get("function") or {}).get("arguments")
+                if fragment:
+                    self._piece("a", f"{payload['id']}:{call.get('index', 0)}", fragment)
+        elif kind == EventKind.MESSAGE:
+            self._dirty.add("messages")
+        elif kind == EventKind.STEP:
+            self._dirty.add("steps")
+        elif kind == EventKind.RUN:
+            self._dirty.update(("header", "steps") if name.endswith("requires_action") else ("header",))
+
+    def _piece(self, kind: str, key: str, text: str) -> None:
+        """Queue streamed text; pieces of one message between two writes travel as one."""
+        sent_key = f"{kind}:{key}"
+        offset = self._sent.get(sent_key, 0)
+        pending = self._pieces.get(sent_key)
+        if pending is None:
+            self._pieces[sent_key] = [kind, key, offset, [text]]
+        else:
+            pending[3].append(text)
+        self._sent[sent_key] = offset + len(text)
+
+    # --- writing the widget ---------------------------------------------------------------
+
+    def _maybe_flush(self) -> None:
+        wait = self._last_flush + self.interval - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._timer = threading.Timer(wait, self._timed_flush)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _timed_flush(self) -> None:
+        with self._lock:
+            self._timer = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what changed now (also called at the end of a run)."""
+        with self._lock:
+            self._last_flush = time.monotonic()
+            dirty, self._dirty = self._dirty, set()
+            final = self.run.is_terminal
+            if final:
+                dirty.update(("header", "messages", "steps", "records"))
+            changes = self._state(dirty, final)
+            # text a message trait carries in full in this write need not travel as pieces too
+            complete = {f"m:{m['id']}" for m in changes.get("messages", ()) if m["status"] != "in_progress"}
+            pieces = [[kind, key, offset, "".join(texts)] for name, (kind, key, offset, texts)
+                      in self._pieces.items() if name not in complete]
+            self._pieces = {}
+            if changes:
+                with self.widget.hold_sync():
+                    for name, value in changes.items():
+                        setattr(self.widget, name, value)
+                self.messages_sent += 1
+            if pieces:
+                self.widget.send({"type": "append", "pieces": pieces})
+                self.messages_sent += 1
+
+    def _look_up(self, payload: dict[str, Any]) -> None:
+        """The assistant's name and the thread's earlier messages, asked once the ids are known."""
+        client = self.run.client
+        try:
+            if payload.get("assistant_id") and not self._assistant_asked:
+                self._assistant_asked = True
+                self.assistant_name = oai_retrieve_assistant(payload["assistant_id"], client=client).name
+            if payload.get("thread_id") and self.history is None:
+                listed = oai_list_messages(payload["thread_id"], order="asc", classify_response=False,
+                                           client=client)
+                earlier = [m for m in listed["data"] if m.get("run_id") != payload.get("id")]
+                # the prompt of this run: the user messages after the thread's last answer
+                last_answer = max((i for i, m in enumerate(earlier) if m.get("role") != "user"), default=-1)
+                self.history = earlier[last_answer + 1:]
+        except APIError:
+            self.history = self.history or []  # the header shows ids only
+
+    def _state(self, dirty: set[str], final: bool) -> dict[str, Any]:
+        run = self.run
+        payload = run.to_dict()
+        self._look_up(payload)
+        changes: dict[str, Any] = {}
+        if "header" in dirty:
+            changes["header"] = header_state(payload, self.assistant_name, self.backend)
+        event_data = getattr(run, "event_data", None)
+        if "messages" in dirty:
+            own = list(event_data.messages.values()) if event_data is not None else self._fetched("messages")
+            history = [m for m in self.history or [] if m.get("run_id") != payload.get("id")]
+            changes["messages"] = [message_state(m) for m in history] + [
+                message_state(m, with_text=final or m.get("status") != "in_progress") for m in own]
+        if "steps" in dirty:
+            steps = list(event_data.run_steps.values()) if event_data is not None else self._fetched("steps")
+            waiting = payload.get("status") == "requires_action"
+            changes["steps"] = [step_state(s, waiting or final) for s in steps if "type" in s]
+        if "records" in dirty:
+            changes["records"] = record_state(run.tool_calls)
+        return changes
+
+    def _fetched(self, what: str) -> list[dict[str, Any]]:
+        """A polled run's messages or steps, asked of the server (when the run changed)."""
+        run = self.run
+        if not run.to_dict().get("id"):
+            return []
+        if what == "steps":
+            return oai_list_run_steps(run.thread_id, run.id, order="asc", classify_response=False,
+                                      client=run.client)["data"]
+        listed = oai_list_messages(run.thread_id, order="asc", run_id=run.id, classify_response=False,
+                                   client=run.client)
+        return listed["data"]
+
+    # --- the debugger ---------------------------------------------------------------------
+
+    def _on_widget_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
+        if content.get("type") == "rerun":
+            self.rerun(content.get("call_id", ""), content.get("arguments", ""))
+        elif content.get("type") == "decide":
+            waiting = self._decisions.get(content.get("call_id", ""))
+            if waiting is not None:
+                loop, future = waiting
+                answer = (content.get("decision"), content.get("arguments"))
+                # the run may wait on another thread's loop (a background run)
+                loop.call_soon_threadsafe(lambda: future.done() or future.set_result(answer))
+
+    def rerun(self, call_id: str, arguments: str) -> ToolCallRecord | None:
+        """A Re-run click: the call again against the current namespace, beside the old result."""
+        try:
+            again = self.run.rerun_tool(call_id, arguments, env=self.namespace)
+        except ValueError:
+            return None
+        self.flush()
+        return again
+
+    async def approve(self, record: ToolCallRecord) -> tuple[str, str | None]:
+        """Wait for Approve, Edit or Reject on this call's card."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._decisions[record.call_id] = (loop, future)
+        with self._lock:
+            self.widget.confirm = {**self.widget.confirm, record.call_id: "pending"}
+            self._dirty.add("steps")
+        self.flush()
+        try:
+            decision, arguments = await future
+        finally:
+            self._decisions.pop(record.call_id, None)
+            self.widget.confirm = {k: v for k, v in self.widget.confirm.items() if k != record.call_id}
+        return ("reject", None) if decision == "reject" else ("approve", arguments)

@@ -1,0 +1,109 @@
+"""How a Run shows itself: a live RunWidget in Jupyter, static HTML and text elsewhere.
+
+Displaying an active Run in a notebook (the last expression of a cell, or `display(run)`)
+shows its widget and, if nothing else drives the run in that cell, drives it once the cell's
+code has run: the stream is read (or the run waited on) with tool calls answered from the
+notebook's namespace, while the cell still runs, so `print` from a tool lands in that cell and
+the kernel's stop button cancels the run.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from typing import Any
+
+from .._weak_table import IdentityTable
+from ..api import Endpoint, fetch
+from ..protocol import APIError
+from ..runs._errors import RunError
+from ._bridge import RunWidgetBridge
+from ._transcript import transcript_html, transcript_text
+
+__all__ = ["run_mimebundle", "widget_for", "bridge_of", "drive_elsewhere", "flush"]
+
+# This layer's state about runs, kept beside them: each run's bridge (held weakly: a bridge lives
+# as long as its widget does), and the runs whose driving someone else took on.
+_bridges = IdentityTable()
+_driven = IdentityTable()
+
+
+def _kernel_shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def _backend_name(client: Any) -> str:
+    try:
+        info = fetch(Endpoint("GET", "/oairun/info"), client).payload
+        return f"local {info.get('backend')}"
+    except (APIError, AttributeError):
+        return client.config.base_url.split("//", 1)[-1].split("/", 1)[0]
+
+
+def bridge_of(run: Any) -> RunWidgetBridge | None:
+    """The bridge keeping `run`'s widget up to date, None when the run was never shown."""
+    ref = _bridges.get(run)
+    return ref() if ref is not None else None
+
+
+def widget_for(run: Any, namespace: Any = None) -> Any:
+    """The RunWidget showing `run` (made once, then shared by every display of the run)."""
+    bridge = bridge_of(run)
+    if bridge is None:
+        bridge = RunWidgetBridge(run, namespace=namespace, backend=_backend_name(run.client))
+        _bridges.set(run, weakref.ref(bridge))
+    return bridge.widget
+
+
+def drive_elsewhere(run: Any) -> None:
+    """Tell the display hook that the caller drives `run` (the magics do): showing it only shows it."""
+    _driven.set(run, True)
+
+
+def flush(run: Any) -> None:
+    """Write the run's last changes to its widget now, if it has one."""
+    bridge = bridge_of(run)
+    if bridge is not None:
+        bridge.flush()
+
+
+def _drive_after_cell(shell: Any, run: Any) -> None:
+    if _driven.get(run):
+        return
+    drive_elsewhere(run)
+
+    def drive(*_: Any) -> None:
+        shell.events.unregister("post_run_cell", drive)
+        if run.is_terminal or getattr(run, "_reader", "unread") is None:
+            return
+        try:
+            run.wait(env=shell.user_ns)
+        except KeyboardInterrupt:
+            print(f"run {run.id} was cancelled (interrupted)", file=sys.stderr)
+        except RunError as error:
+            print(str(error), file=sys.stderr)
+        finally:
+            flush(run)
+
+    shell.events.register("post_run_cell", drive)
+
+
+def run_mimebundle(run: Any, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    """The display data of a Run: the widget where a kernel can show it, always HTML and text."""
+    bundle = {"text/plain": transcript_text(run), "text/html": transcript_html(run)}
+    shell = _kernel_shell()
+    if shell is None:
+        return bundle
+    widget = widget_for(run, shell.user_ns)
+    view = widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+    if isinstance(view, tuple):  # (data, metadata)
+        view = view[0]
+    bundle.update({k: v for k, v in view.items() if k != "text/plain"})
+    if not run.is_terminal:
+        _drive_after_cell(shell, run)
+    return bundle

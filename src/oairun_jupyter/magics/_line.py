@@ -1,0 +1,96 @@
+"""The `%oai` line magic's commands: config, local, thread, runs, cancel."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from ..api import oai_cancel_run, oai_list_messages
+from ..transport import configure, get_client
+from ._session import Session
+
+__all__ = ["run_line_command"]
+
+USAGE = ("usage: %oai config [base_url=URL] [model=NAME] [assistant=ID] | %oai local start|stop|status | "
+         "%oai thread | %oai runs | %oai cancel")
+
+
+def _config(session: Session, settings: list[str]) -> None:
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"%oai config takes name=value pairs, got {item!r}; {USAGE}")
+        if name == "base_url":
+            configure(base_url=value)
+            session.assistant_id = session.thread_id = None
+        elif name == "model":
+            session.model = value
+        elif name == "assistant":
+            session.assistant_id = value
+        else:
+            raise UsageError(f"unknown setting {name!r}: base_url, model or assistant (the API key is read "
+                             "from OPENAI_API_KEY, or set with oai_set_api_key())")
+    config = get_client().config
+    backend = f"local server ({session.local.app.state.backend.name} backend)" if session.local else "remote"
+    print(f"base URL:  {config.base_url}\nbackend:   {backend}\nmodel:     {session.default_model()}\n"
+          f"assistant: {session.assistant_id or '(made on first use)'}\nthread:    {session.thread_id or '(none yet)'}\n"
+          f"API key:   {'set' if config.api_key else 'not set'}")
+
+
+def _local(session: Session, words: list[str]) -> None:
+    action = words[0] if words else "status"
+    if action == "start":
+        print(f"local runs server at {session.start_local(quiet=True)}")
+    elif action == "stop":
+        print("local runs server stopped" if session.stop_local() else "no local runs server was running")
+    elif action == "status":
+        print(f"local runs server at {session.local.base_url}" if session.local else "no local runs server")
+    else:
+        raise UsageError(f"%oai local takes start, stop or status, got {action!r}")
+
+
+def _thread(session: Session) -> None:
+    if session.thread_id is None:
+        print("no thread yet: the first %%oai_run starts one")
+        return
+    for message in oai_list_messages(session.thread_id, order="asc", limit=1000):
+        print(f"{message.role}: {message.text}")
+
+
+def _runs(session: Session) -> None:
+    if not session.runs:
+        print("no runs yet")
+        return
+    for run in session.runs[-20:]:
+        print(f"{run.id}  {run.status:<16} {run.model}")
+
+
+def _cancel(session: Session) -> None:
+    active = [r for r in reversed(session.runs) if r.to_dict().get("id") and not r.is_terminal]
+    if not active:
+        print("no run is in progress")
+        return
+    for run in active:
+        oai_cancel_run(run.thread_id, run.id, client=run.client)
+        print(f"cancelling {run.id}")
+
+
+def run_line_command(line: str, session: Session, shell: Any) -> None:
+    words = shlex.split(line)
+    if not words:
+        raise UsageError(USAGE)
+    command, rest = words[0], words[1:]
+    if command == "config":
+        _config(session, rest)
+    elif command == "local":
+        _local(session, rest)
+    elif command == "thread":
+        _thread(session)
+    elif command == "runs":
+        _runs(session)
+    elif command == "cancel":
+        _cancel(session)
+    else:
+        raise UsageError(f"unknown command {command!r}; {USAGE}")

@@ -1,0 +1,191 @@
+"""The `%%oai_run` cell magic and the `%oai` line magic (`%load_ext oairun_jupyter`).
+
+A user mistake or an API error is one `UsageError` line that says what to do, never a
+traceback. The run streams into its widget while the cell runs; tools are looked up in the
+notebook's namespace; the kernel's stop button cancels the run on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import string
+import sys
+import threading
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from ..api import oai_create_run
+from ..display import drive_elsewhere, flush
+from ..protocol import APIConnectionError, APIError, APIObject
+from ..runs import RunError
+from ..tools import tools_from_namespace
+from ._line import run_line_command
+from ._session import Session
+
+__all__ = ["OaiMagics", "interpolate"]
+
+
+class _Formatter(string.Formatter):
+    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
+        if isinstance(key, str) and key not in kwargs:
+            raise UsageError(f"the cell uses {{{key}}} but no variable {key!r} is defined: define it, "
+                             f"or write {{{{{key}}}}} for literal braces")
+        return super().get_value(key, args, kwargs)
+
+
+def interpolate(text: str, namespace: dict[str, Any]) -> str:
+    """The cell with `{name}` filled from the namespace (`{{` and `}}` for literal braces)."""
+    try:
+        return _Formatter().vformat(text, (), namespace)
+    except (ValueError, IndexError, AttributeError) as error:
+        raise UsageError(f"could not fill the cell's {{...}} placeholders ({error}); write {{{{ and }}}} "
+                         "for literal braces") from None
+
+
+def _object_or_id(value: str | None, namespace: dict[str, Any]) -> Any:
+    if value is None:
+        return None
+    found = namespace.get(value)
+    if isinstance(found, (str, APIObject)):
+        return found
+    return value
+
+
+def _one_line(error: BaseException) -> UsageError:
+    if isinstance(error, APIConnectionError):
+        return UsageError(f"{error} (`%oai local start` runs the offline server, `%oai config` shows where "
+                          "requests go)")
+    return UsageError(str(error))
+
+
+@magics_class
+class OaiMagics(Magics):
+    """`%%oai_run` and `%oai`."""
+
+    @magic_arguments()
+    @argument("-a", "--assistant", help="assistant id, or a variable holding one (default: the session's)")
+    @argument("-t", "--thread", help="thread id, a variable holding one, or `new` (default: the current thread)")
+    @argument("-m", "--model", help="model for this run (and for the default assistant)")
+    @argument("-i", "--instructions", help="instructions that replace the assistant's for this run")
+    @argument("--additional-instructions", help="instructions appended to the assistant's")
+    @argument("--tools", help="comma-separated functions of the notebook to offer as tools, e.g. f,g")
+    @argument("--temperature", type=float, help="sampling temperature, 0 to 2")
+    @argument("--top-p", type=float, help="nucleus sampling, 0 to 1")
+    @argument("--max-prompt-tokens", type=int, help="prompt token budget (at least 256)")
+    @argument("--max-completion-tokens", type=int, help="completion token budget (at least 256)")
+    @argument("--tool-choice", help="none, auto, required, or the name of a function to force")
+    @argument("--response-format", help="auto, text or json_object")
+    @argument("--no-stream", action="store_true", help="poll the run instead of streaming it")
+    @argument("--out", help="also bind the Run to this variable (it is always in _oai_run)")
+    @argument("--background", action="store_true", help="return at once; the run and its tools go on")
+    @argument("--confirm", action="store_true", help="approve each tool call in the widget (with --background)")
+    @argument("--on-tool-error", choices=("submit", "raise"), default="submit",
+              help="submit: the model sees a failing tool's error (default); raise: stop the run")
+    @argument("--quiet", action="store_true", help="show no widget")
+    @cell_magic
+    def oai_run(self, line: str, cell: str) -> None:
+        """Send the cell to the assistant and watch the run: `%%oai_run --tools get_weather`.
+
+        The cell is the message; `{name}` is filled from the namespace.
+        """
+        args = parse_argstring(self.oai_run, line)
+        for name, value in vars(args).items():  # IPython keeps the quotes of quoted options
+            if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                setattr(args, name, value[1:-1])
+        namespace = self.shell.user_ns
+        text = interpolate(cell, namespace).strip()
+        if not text:
+            raise UsageError("the cell is empty: write the message to send below %%oai_run")
+        if args.confirm and not args.background:
+            raise UsageError("--confirm needs --background: approval clicks reach the kernel only while "
+                             "it is free")
+        session = Session.get()
+        try:
+            run = self._start(args, text, namespace, session)
+        except (APIError, ValueError) as error:
+            raise _one_line(error) from None
+        session.remember(run)
+        namespace["_oai_run"] = run
+        if args.out:
+            namespace[args.out] = run
+        drive_elsewhere(run)  # the magic drives it, not the display hook
+        if not args.quiet:
+            display(run)
+        if args.background:
+            self._drive_in_background(run, args, namespace, session)
+            return
+        self._drive(run, args, namespace)
+
+    def _start(self, args: Any, text: str, namespace: dict[str, Any], session: Session) -> Any:
+        session.ensure_server()
+        if args.model:
+            session.model = session.model or args.model
+        assistant = _object_or_id(args.assistant, namespace) or session.default_assistant()
+        thread_arg = _object_or_id(args.thread, namespace)
+        if thread_arg == "new":
+            thread = session.current_thread(new=True)
+        elif thread_arg:
+            thread = thread_arg
+            session.thread_id = thread_arg if isinstance(thread_arg, str) else thread_arg.id
+        else:
+            thread = session.current_thread()
+        tools = None
+        if args.tools:
+            try:
+                tools = tools_from_namespace(args.tools, namespace)
+            except ValueError as error:
+                raise UsageError(f"--tools: {error}") from None
+        tool_choice = args.tool_choice
+        if tool_choice and tool_choice not in ("none", "auto", "required"):
+            tool_choice = {"type": "function", "function": {"name": tool_choice}}
+        return oai_create_run(
+            thread, assistant, model=args.model, instructions=args.instructions,
+            additional_instructions=args.additional_instructions, additional_messages=[text], tools=tools,
+            temperature=args.temperature, top_p=args.top_p, max_prompt_tokens=args.max_prompt_tokens,
+            max_completion_tokens=args.max_completion_tokens, tool_choice=tool_choice,
+            # approvals wait on the async client in the background thread: a polled run there
+            response_format=args.response_format, stream=not (args.no_stream or args.confirm))
+
+    @staticmethod
+    def _drive(run: Any, args: Any, namespace: dict[str, Any]) -> None:
+        try:
+            run.wait(env=namespace, on_tool_error=args.on_tool_error, timeout=None)
+        except KeyboardInterrupt:
+            print(f"oairun: run {run.id} cancelled on the server (interrupted)", file=sys.stderr)
+        except RunError as error:
+            print(f"oairun: {error}", file=sys.stderr)
+        except APIError as error:
+            raise _one_line(error) from None
+        finally:
+            flush(run)
+
+    @staticmethod
+    def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session) -> None:
+        def drive() -> None:
+            try:
+                if args.confirm:
+                    asyncio.run(run.wait_async(env=namespace, on_tool_error=args.on_tool_error,
+                                               timeout=None, confirm=True))
+                else:
+                    run.wait(env=namespace, on_tool_error=args.on_tool_error, timeout=None)
+            except (RunError, APIError) as error:
+                print(f"oairun: {error}", file=sys.stderr)
+            finally:
+                flush(run)
+
+        worker = threading.Thread(target=drive, name="oairun-background-run", daemon=True)
+        session.background.append((run, worker))
+        worker.start()
+
+    @line_magic
+    def oai(self, line: str) -> None:
+        """`%oai config [key=value ...]`, `%oai local start|stop|status`, `%oai thread`, `%oai runs`,
+        `%oai cancel`."""
+        try:
+            run_line_command(line, Session.get(), self.shell)
+        except (APIError, ValueError) as error:
+            raise _one_line(error) from None

@@ -1,0 +1,93 @@
+"""What the magics remember within one kernel: the server, the assistant, the thread, the runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import oai_create_assistant, oai_create_thread
+from ..transport import DEFAULT_BASE_URL, configure, get_client
+
+__all__ = ["Session", "DEFAULT_ASSISTANT_NAME"]
+
+DEFAULT_ASSISTANT_NAME = "oairun assistant"
+
+
+@dataclass
+class Session:
+    """The magics' state: the embedded local server, the default assistant and model, the
+    current thread, recent and background runs."""
+
+    local: Any = None
+    model: str | None = None
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    runs: list[Any] = field(default_factory=list)
+    background: list[tuple[Any, threading.Thread]] = field(default_factory=list)
+    told_about_local: bool = False
+
+    _instance = None
+
+    @classmethod
+    def get(cls) -> "Session":
+        if cls._instance is None:
+            cls._instance = cls(model=os.environ.get("OAIRUN_MODEL") or None,
+                                assistant_id=os.environ.get("OAIRUN_ASSISTANT_ID") or None)
+        return cls._instance
+
+    # --- the server -----------------------------------------------------------------------
+
+    def needs_local_server(self) -> bool:
+        """No base URL and no key configured: the offline local server is the only thing to talk to."""
+        config = get_client().config
+        return self.local is None and config.base_url == DEFAULT_BASE_URL and not config.api_key
+
+    def start_local(self, quiet: bool = False) -> str:
+        """Start the embedded local server (scripted backend) and point the client at it."""
+        if self.local is None:
+            # server start-up: the server package is loaded only when a session needs one
+            from ..server import start_local_server
+            self.local = start_local_server()
+            configure(base_url=self.local.base_url)
+            self.assistant_id = self.thread_id = None  # those lived on the old server
+            if not quiet and not self.told_about_local:
+                print(f"oairun: started the local runs server (offline scripted backend) at {self.local.base_url}; "
+                      "`%oai local stop` stops it, `%oai config` shows the settings", file=sys.stderr)
+            self.told_about_local = True
+        return self.local.base_url
+
+    def stop_local(self) -> bool:
+        if self.local is None:
+            return False
+        self.local.stop()
+        self.local = None
+        self.assistant_id = self.thread_id = None
+        configure(base_url=DEFAULT_BASE_URL)
+        return True
+
+    def ensure_server(self) -> None:
+        if self.needs_local_server():
+            self.start_local()
+
+    # --- defaults -------------------------------------------------------------------------
+
+    def default_model(self) -> str:
+        return self.model or ("scripted" if self.local is not None else "gpt-4o-mini")
+
+    def default_assistant(self) -> str:
+        """The session's assistant, made on first use."""
+        if self.assistant_id is None:
+            self.assistant_id = oai_create_assistant(self.default_model(), name=DEFAULT_ASSISTANT_NAME).id
+        return self.assistant_id
+
+    def current_thread(self, new: bool = False) -> str:
+        if new or self.thread_id is None:
+            self.thread_id = oai_create_thread().id
+        return self.thread_id
+
+    def remember(self, run: Any) -> None:
+        self.runs.append(run)
+        del self.runs[:-50]

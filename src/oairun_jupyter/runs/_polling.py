@@ -1,0 +1,126 @@
+"""Waiting for a run by polling: at the server's pace, answering tool calls, ending cleanly.
+
+`wait_sync` and `wait_async` are twins. Both poll at the interval the server asks for
+(`openai-poll-after-ms`, 1 s when absent), back off on transient errors, run the tools of a
+`requires_action` and submit their outputs, and on a timeout or an interrupt cancel the run on
+the server before raising, so nothing is left running behind the user's back. Every request goes
+through the run's own client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from ..api import Endpoint, fetch, fetch_async
+from ..protocol import FAILED_STATUSES, SUCCESSFUL_STATUSES, APIConnectionError, InternalServerError, RateLimitError
+from ._cancel import cancel_quietly, cancel_quietly_async
+from ._errors import RunError, RunTimeoutError, ToolCallError
+from ._options import WaitOptions
+from ._tool_rounds import run_tools_async, run_tools_sync
+
+__all__ = ["wait_sync", "wait_async", "raise_for_status"]
+
+log = logging.getLogger("oairun_jupyter.runs")
+
+DEFAULT_POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+_TRANSIENT = (APIConnectionError, RateLimitError, InternalServerError)
+
+
+def raise_for_status(run: Any) -> None:
+    """RunError for a run that ended failed, cancelled or expired."""
+    status = run.status
+    if status in FAILED_STATUSES:
+        error = run.last_error or {}
+        detail = f": {error.get('message')} ({error.get('code')})" if error else ""
+        raise RunError(f"run {run.id} {status}{detail}", status=status, last_error=run.last_error, run=run)
+
+
+def _poll_seconds(headers: Mapping[str, str]) -> float:
+    try:
+        return max(int(headers.get("openai-poll-after-ms", "")) / 1000.0, 0.0)
+    except ValueError:
+        return DEFAULT_POLL_SECONDS
+
+
+def _endpoint(run: Any) -> Endpoint:
+    return Endpoint("GET", f"/threads/{run.thread_id}/runs/{run.id}")
+
+
+def _timeout_error(run: Any, options: WaitOptions) -> RunTimeoutError:
+    return RunTimeoutError(f"run {run.id} did not finish within {options.timeout:g} s and was cancelled; "
+                           "pass timeout= to wait longer (None waits forever)",
+                           status=run.status, run=run)
+
+
+def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> Any:
+    """Poll `run` until it ends, answering its tool calls from `namespace` (see the module docs)."""
+    clock = run._client.config.clock
+    deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+    failures = 0
+    try:
+        while True:
+            try:
+                reply = fetch(_endpoint(run), run._client)
+            except _TRANSIENT as error:
+                failures += 1
+                delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
+                log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+            else:
+                failures = 0
+                run._set_payload(reply.payload)
+                if run.status in SUCCESSFUL_STATUSES:
+                    return run
+                raise_for_status(run)
+                if run.status == "requires_action":
+                    outputs, _ = run_tools_sync(run, namespace, options)
+                    run.submit_tool_outputs(outputs)
+                    continue
+                delay = _poll_seconds(reply.headers)
+            if deadline is not None and clock.monotonic() + delay > deadline:
+                cancel_quietly(run)
+                raise _timeout_error(run, options)
+            clock.sleep(delay)
+    except (KeyboardInterrupt, ToolCallError):
+        cancel_quietly(run)
+        raise
+
+
+async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> Any:
+    """`wait_sync` on the running event loop (an interrupted `await` cell cancels the run)."""
+    if run._pending is not None:
+        await run.retrieve()
+    clock = run._client.config.clock
+    deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+    failures = 0
+    try:
+        while True:
+            try:
+                reply = await fetch_async(_endpoint(run), run._client)
+            except _TRANSIENT as error:
+                failures += 1
+                delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
+                log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+            else:
+                failures = 0
+                run._set_payload(reply.payload)
+                if run.status in SUCCESSFUL_STATUSES:
+                    return run
+                raise_for_status(run)
+                if run.status == "requires_action":
+                    outputs, _ = await run_tools_async(run, namespace, options)
+                    await run.submit_tool_outputs(outputs)
+                    continue
+                delay = _poll_seconds(reply.headers)
+            if deadline is not None and clock.monotonic() + delay > deadline:
+                await cancel_quietly_async(run)
+                raise _timeout_error(run, options)
+            await clock.async_sleep(delay)
+    except (KeyboardInterrupt, ToolCallError):
+        await cancel_quietly_async(run)
+        raise
+    except BaseException as error:  # asyncio cancellation (an interrupted `await` cell)
+        if type(error).__name__ == "CancelledError":
+            await cancel_quietly_async(run)
+        raise

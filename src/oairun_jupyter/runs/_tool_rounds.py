@@ -1,0 +1,82 @@
+"""One round of tool calls: the calls a `requires_action` run asks for, run against a namespace
+(allow-listed by the run's declared function tools), recorded on the run, turned into outputs;
+and the debugger's re-run of one recorded call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ..api import oai_retrieve_assistant
+from ..tools import ToolCallRecord, ToolExecutor, declared_function_names
+from ._errors import ToolCallError
+from ._observers import approver_of, notify
+from ._options import WaitOptions
+
+__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call"]
+
+
+def _declared(run: Any) -> set[str]:
+    names = declared_function_names(run.tools)
+    if not names and not run.tools:  # the run inherits the assistant's tools
+        names = declared_function_names(oai_retrieve_assistant(run.assistant_id, client=run._client).tools)
+    return names
+
+
+def _pending_calls(run: Any) -> list[dict[str, Any]]:
+    action = run.required_action or {}
+    return list((action.get("submit_tool_outputs") or {}).get("tool_calls") or [])
+
+
+def _tracker(run: Any):
+    """A callback that keeps each record in `run.tool_calls` from its start and tells observers."""
+    def track(record: ToolCallRecord) -> None:
+        if not any(known is record for known in run.tool_calls):
+            run.tool_calls.append(record)
+        notify(run, "tool", record)
+    return track
+
+
+def _outputs(run: Any, records: list[ToolCallRecord], options: WaitOptions) -> list[dict[str, str]]:
+    failed = [r for r in records if r.status in ("error", "timeout")]
+    if failed and options.on_tool_error == "raise":
+        record = failed[0]
+        raise ToolCallError(f"tool {record.name} failed: {record.error}; the run was cancelled",
+                            record=record, status=run.status, run=run)
+    return [{"tool_call_id": r.call_id, "output": r.output or ""} for r in records]
+
+
+def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
+                   on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
+    """Run the pending calls; (outputs to submit, records)."""
+    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout)
+    if options.confirm:
+        raise ValueError("confirm=True waits for clicks, which a blocking call cannot receive: use "
+                         "`await run.wait_async(confirm=True)` or a background run")
+    records = executor.run(_pending_calls(run), on_record or _tracker(run))
+    return _outputs(run, records, options), records
+
+
+async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
+                          on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
+    """`run_tools_sync` on the running event loop."""
+    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout,
+                            approve=approver_of(run) if options.confirm else None)
+    records = await executor.run_async(_pending_calls(run), on_record or _tracker(run))
+    return _outputs(run, records, options), records
+
+
+def rerun_tool_call(run: Any, call_id: str, arguments: str | None, namespace: Mapping[str, Any]) -> ToolCallRecord:
+    """Call a recorded tool again and keep the result beside the original (see Run.rerun_tool)."""
+    record = next((r for r in run.tool_calls if r.call_id == call_id), None)
+    if record is None:
+        known = ", ".join(r.call_id for r in run.tool_calls) or "none"
+        raise ValueError(f"no tool call {call_id!r} in this run (its calls: {known})")
+    arguments = record.arguments if arguments is None else arguments
+    executor = ToolExecutor(namespace, {record.name})
+    (again,) = executor.run([{"id": call_id, "type": "function",
+                              "function": {"name": record.name, "arguments": arguments}}])
+    record.reruns.append({"arguments": arguments, "status": again.status, "output": again.output,
+                          "error": again.error, "function": again.function, "duration": again.duration})
+    notify(run, "tool", record)
+    return again

@@ -1,0 +1,184 @@
+"""Running a run's tool calls against a namespace: resolve, check, call, record.
+
+Only the function tools declared for the run may be called, and only when the namespace holds
+a callable of that name; anything else gets an error output and nothing runs. The calls of one
+`requires_action` run concurrently (threads for plain functions, the event loop for coroutine
+functions), each within a timeout. Every call leaves a `ToolCallRecord`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import json
+from typing import Any, Callable, Mapping
+
+from ._records import ToolCallRecord, now
+from ._schema import FunctionTool
+
+__all__ = ["ToolExecutor", "declared_function_names", "MAX_ARGUMENT_BYTES"]
+
+MAX_ARGUMENT_BYTES = 1_000_000
+
+
+def declared_function_names(tools: Any) -> set[str]:
+    """The names of the function tools in a run's (or assistant's) `tools`."""
+    return {t["function"]["name"] for t in tools or []
+            if isinstance(t, Mapping) and t.get("type") == "function" and t.get("function")}
+
+
+def _qualified(fn: Callable[..., Any]) -> str:
+    module = getattr(fn, "__module__", None) or ""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    return f"{module}.{name}" if module and module not in ("__main__", "builtins") else name
+
+
+class ToolExecutor:
+    """Resolves and runs tool calls against `namespace`, allowing only `declared` names."""
+
+    def __init__(self, namespace: Mapping[str, Any], declared: set[str], *, timeout: float = 60.0,
+                 approve: Callable[[ToolCallRecord], Any] | None = None) -> None:
+        self.namespace = namespace
+        self.declared = declared
+        self.timeout = timeout
+        self.approve = approve  # async: (record) -> ("approve", arguments or None) | ("reject", None)
+
+    def prepare(self, call: Mapping[str, Any]) -> tuple[ToolCallRecord, Callable[..., Any] | None, dict]:
+        """The record of a call and, when it may run, the function and its keyword arguments."""
+        function = call.get("function") or {}
+        name, raw = str(function.get("name", "")), function.get("arguments") or ""
+        record = ToolCallRecord(call.get("id", ""), name, raw if len(raw) <= 10_000 else raw[:10_000] + "...")
+        if call.get("type", "function") != "function":
+            return record.refuse(f"{call.get('type')} calls are run by the server, not here"), None, {}
+        if name not in self.declared:
+            declared = ", ".join(sorted(self.declared)) or "none"
+            return record.refuse(f"tool {name!r} is not declared for this run (declared: {declared})"), None, {}
+        if not name.isidentifier() or name.startswith("__"):
+            return record.refuse(f"{name!r} is not a name a tool may have"), None, {}
+        target = self.namespace.get(name)
+        if target is None:
+            return record.refuse(f"no function {name!r} in the namespace; define it or pass env="), None, {}
+        if not callable(target):
+            return record.refuse(f"{name!r} in the namespace is a {type(target).__name__}, not a function"), None, {}
+        if len(raw.encode()) > MAX_ARGUMENT_BYTES:
+            return record.refuse(f"the arguments are {len(raw.encode()):,} bytes, above the limit of "
+                                 f"{MAX_ARGUMENT_BYTES:,}"), None, {}
+        try:
+            arguments = json.loads(raw) if raw.strip() else {}
+        except ValueError as error:
+            return record.refuse(f"the arguments are not valid JSON ({error})"), None, {}
+        if not isinstance(arguments, dict):
+            return record.refuse("the arguments must be a JSON object"), None, {}
+        record.parsed_arguments = arguments
+        fn = target.fn if isinstance(target, FunctionTool) else target
+        if isinstance(target, FunctionTool):
+            arguments = target.prepare_arguments(arguments)
+        record.function = _qualified(fn)
+        try:
+            inspect.signature(fn).bind(**arguments)
+        except TypeError as error:
+            return record.refuse(f"the arguments do not fit {name}{_signature(fn)}: {error}"), None, {}
+        except ValueError:
+            pass  # builtins without a signature: let the call itself decide
+        return record, fn, arguments
+
+    def run(self, calls: list[Mapping[str, Any]], on_record: Callable[[ToolCallRecord], None] | None = None
+            ) -> list[ToolCallRecord]:
+        """Run the calls concurrently on threads; returns their records in call order."""
+        prepared = [self.prepare(call) for call in calls]
+        runnable = [(record, fn, kwargs) for record, fn, kwargs in prepared if fn is not None]
+        if runnable:
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(runnable),
+                                                         thread_name_prefix="oairun-tool")
+            try:
+                futures = {}
+                for record, fn, kwargs in runnable:
+                    record.started_at = now()
+                    if on_record:
+                        on_record(record)
+                    futures[pool.submit(_call_sync, fn, kwargs, self.timeout)] = record
+                done, _ = concurrent.futures.wait(futures, timeout=self.timeout + 1)
+                for future, record in futures.items():
+                    self._settle(record, future if future in done else None)
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)  # a stuck tool must not hold the run
+        for record, _, _ in prepared:
+            if on_record:
+                on_record(record)
+        return [record for record, _, _ in prepared]
+
+    def _settle(self, record: ToolCallRecord, future: concurrent.futures.Future | None) -> None:
+        if future is None:
+            record.time_out(self.timeout)
+            return
+        try:
+            record.succeed(future.result())
+        except (asyncio.TimeoutError, concurrent.futures.TimeoutError):
+            record.time_out(self.timeout)
+        except Exception as error:
+            record.fail(error)
+
+    async def run_async(self, calls: list[Mapping[str, Any]],
+                        on_record: Callable[[ToolCallRecord], None] | None = None) -> list[ToolCallRecord]:
+        """Run the calls concurrently on the running loop (plain functions in threads)."""
+        prepared = [self.prepare(call) for call in calls]
+        loop = asyncio.get_running_loop()
+        if self.approve is not None:  # every call of the step awaits its own decision, at once
+            prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))
+
+        async def one(record: ToolCallRecord, fn: Callable[..., Any], kwargs: dict) -> None:
+            record.started_at = now()
+            if on_record:
+                on_record(record)
+            try:
+                if inspect.iscoroutinefunction(fn):
+                    value = await asyncio.wait_for(fn(**kwargs), self.timeout)
+                else:
+                    value = await asyncio.wait_for(loop.run_in_executor(None, lambda: fn(**kwargs)), self.timeout)
+                    if inspect.isawaitable(value):
+                        value = await asyncio.wait_for(value, self.timeout)
+                record.succeed(value)
+            except asyncio.TimeoutError:
+                record.time_out(self.timeout)
+            except Exception as error:
+                record.fail(error)
+
+        await asyncio.gather(*(one(r, f, k) for r, f, k in prepared if f is not None))
+        for record, _, _ in prepared:
+            if on_record:
+                on_record(record)
+        return [record for record, _, _ in prepared]
+
+
+    async def _decide(self, call: Mapping[str, Any], item: tuple) -> tuple:
+        """Ask the user about a call that may run: approve (maybe with edited arguments) or reject."""
+        record, fn, _ = item
+        if fn is None:
+            return item
+        decision, arguments = await self.approve(record)
+        if decision == "reject":
+            return record.refuse(f"the user rejected this call of {record.name}"), None, {}
+        if arguments is not None:
+            edited = {**call, "function": {**(call.get("function") or {}), "arguments": arguments}}
+            return self.prepare(edited)
+        return item
+
+
+def _call_sync(fn: Callable[..., Any], kwargs: dict, timeout: float) -> Any:
+    """Call `fn` on this worker thread; a coroutine function gets an event loop of its own."""
+    if inspect.iscoroutinefunction(fn):
+        return asyncio.run(asyncio.wait_for(fn(**kwargs), timeout))
+    value = fn(**kwargs)
+    if inspect.isawaitable(value):
+        async def settle() -> Any:
+            return await asyncio.wait_for(value, timeout)
+        return asyncio.run(settle())
+    return value
+
+
+def _signature(fn: Callable[..., Any]) -> str:
+    try:
+        return str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        return "(...)"

@@ -1,0 +1,71 @@
+"""`ToolCallRecord`: what the model asked of one tool call, what ran, and what came of it.
+
+The run keeps one per call (`run.tool_calls`); the debugger shows them and adds its re-runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._output import tool_output_string
+
+__all__ = ["ToolCallRecord", "now"]
+
+
+def now() -> dt.datetime:
+    """The current UTC time (when a call starts and ends)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class ToolCallRecord:
+    """One tool call: what the model asked, what ran, and what came of it.
+
+    `status` is "ok", "error" (the function raised), "refused" (nothing ran: undeclared,
+    missing, bad arguments), "timeout" or "running".
+    """
+
+    call_id: str
+    name: str
+    arguments: str
+    parsed_arguments: dict[str, Any] | None = None
+    function: str | None = None
+    output: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    exception: BaseException | None = field(default=None, repr=False)
+    status: str = "running"
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    reruns: list[dict[str, Any]] = field(default_factory=list)  # the debugger's re-runs
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the function ran (None if it never ran)."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+    def refuse(self, reason: str) -> "ToolCallRecord":
+        self.status, self.output, self.error = "refused", f"Error: {reason}", reason
+        return self
+
+    def succeed(self, value: Any) -> None:
+        self.ended_at = now()
+        self.status, self.output = "ok", tool_output_string(value)
+
+    def fail(self, error: BaseException) -> None:
+        self.ended_at = now()
+        self.exception = error
+        self.error = f"{type(error).__name__}: {error}"
+        self.traceback = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        self.status, self.output = "error", f"Error: {self.error}"
+
+    def time_out(self, seconds: float) -> None:
+        self.ended_at = now()
+        self.status = "timeout"
+        self.error = f"{self.name} did not finish within {seconds:g} s"
+        self.output = f"Error: {self.error}"

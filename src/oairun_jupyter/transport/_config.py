@@ -1,0 +1,93 @@
+"""Client configuration: from arguments first, then the environment, then defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Mapping
+
+from ._clock import SYSTEM_CLOCK, Clock
+from .._secrets import Secret
+
+__all__ = ["Timeouts", "ClientConfig", "DEFAULT_BASE_URL", "config_from_env"]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+# Environment variables the official SDKs read, in order of preference.
+_ENV_API_KEY = ("OPENAI_API_KEY",)
+_ENV_BASE_URL = ("OPENAI_BASE_URL",)
+_ENV_ORGANIZATION = ("OPENAI_ORG_ID", "OPENAI_ORGANIZATION")
+_ENV_PROJECT = ("OPENAI_PROJECT_ID", "OPENAI_PROJECT")
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """Seconds allowed to connect, between two reads, and for a whole request with its retries.
+
+    `total` bounds a non-streaming request including retries and back-off; for a stream it
+    bounds the wait for the response headers, since a run may stream for long.
+    """
+
+    connect: float = 10.0
+    read: float = 600.0
+    total: float | None = 900.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "total"):
+            value = getattr(self, name)
+            if value is None and name == "total":
+                continue
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"timeout {name!r} must be a number of seconds above 0, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientConfig:
+    """Everything a client needs to talk to an Assistants-compatible server.
+
+    The API key is held as a `Secret`, so printing a config never shows it.
+    """
+
+    api_key: Secret = dataclasses.field(default_factory=lambda: Secret(""))
+    base_url: str = DEFAULT_BASE_URL
+    organization: str | None = None
+    project: str | None = None
+    timeouts: Timeouts = dataclasses.field(default_factory=Timeouts)
+    max_retries: int = 2
+    clock: Clock = SYSTEM_CLOCK
+    default_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_retries, int) or self.max_retries < 0:
+            raise ValueError(f"max_retries must be an integer of 0 or more, got {self.max_retries!r}")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"base_url must start with http:// or https://, got {self.base_url!r}; "
+                "for the local server use the URL printed by `oairun-jupyter serve`")
+
+    def replace(self, **changes) -> "ClientConfig":
+        """A copy with some fields changed; a plain string `api_key` is wrapped as a Secret."""
+        if isinstance(changes.get("api_key"), str):
+            changes["api_key"] = Secret(changes["api_key"])
+        if isinstance(changes.get("base_url"), str):
+            changes["base_url"] = changes["base_url"].rstrip("/")
+        return dataclasses.replace(self, **changes)
+
+
+def _first_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
+    for name in names:
+        value = environ.get(name)
+        if value:
+            return value
+    return None
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> ClientConfig:
+    """The configuration the environment describes (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, ...)."""
+    environ = os.environ if environ is None else environ
+    return ClientConfig(
+        api_key=Secret(_first_env(_ENV_API_KEY, environ) or ""),
+        base_url=(_first_env(_ENV_BASE_URL, environ) or DEFAULT_BASE_URL).rstrip("/"),
+        organization=_first_env(_ENV_ORGANIZATION, environ),
+        project=_first_env(_ENV_PROJECT, environ),
+    )

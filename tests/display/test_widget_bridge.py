@@ -1,0 +1,136 @@
+"""The bridge from a run to its widget: the message rate in a real kernel, the debugger's
+re-runs and approvals, and what the traits hold."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+import oairun_jupyter as oai
+from oairun_jupyter.display import RunWidgetBridge
+
+from ..support.flows import WEATHER_TOOL
+
+
+def _execute(client, code: str, timeout: float = 120) -> list[dict]:
+    """Run code in the kernel; every iopub message it caused, with its arrival time."""
+    msg_id = client.execute(code)
+    seen = []
+    while True:
+        message = client.get_iopub_msg(timeout=timeout)
+        message["received"] = time.monotonic()
+        if message["parent_header"].get("msg_id") != msg_id and message["msg_type"] != "comm_msg":
+            continue
+        seen.append(message)
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle" \
+                and message["parent_header"].get("msg_id") == msg_id:
+            return seen
+
+
+def test_a_20000_delta_run_stays_within_the_widget_message_limit():
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        _execute(client, "from oairun_jupyter import *\nfrom oairun_jupyter.server import start_local_server\n"
+                         "server = start_local_server(pace=0.0001)\nconfigure(base_url=server.base_url)\n"
+                         "assistant = oai_create_assistant('scripted')")
+        messages = _execute(client, "run = oai_create_thread_and_run(assistant, thread={'messages': "
+                                    "['/long 20000']}, stream=True)\nrun")
+        opens = [m for m in messages if m["msg_type"] == "comm_open"
+                 and m["content"]["data"]["state"].get("_model_name") == "AnyModel"]
+        assert len(opens) == 1
+        widget_comm = opens[0]["content"]["comm_id"]
+        updates = [m for m in messages if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == widget_comm]
+        span = updates[-1]["received"] - updates[0]["received"]
+        assert span > 1.0, "the run should stream for a while"
+        # at most about 20 a second, over any one-second window
+        times = [m["received"] for m in updates]
+        busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+        assert busiest <= 24, f"{busiest} widget messages in one second"
+        check = _execute(client, "import json\nfrom oairun_jupyter.display import bridge_of\nprint(json.dumps([len(run.event_data.messages), "
+                                 "list(run.event_data.messages.values())[0]['content'][0]['text']['value'] == "
+                                 "' '.join(f'w{n}' for n in range(20000)), bridge_of(run).widget.messages[-1]['text'] == "
+                                 "' '.join(f'w{n}' for n in range(20000))]))")
+        printed = [m["content"]["text"] for m in check if m["msg_type"] == "stream"]
+        assert json.loads(printed[-1]) == [1, True, True]
+        pieces = [p for m in updates if m["content"]["data"].get("method") == "custom"
+                  for p in m["content"]["data"]["content"].get("pieces", [])]
+        full = " ".join(f"w{n}" for n in range(20000))
+        assert [p[2] for p in pieces] == [sum(len(q[3]) for q in pieces[:i]) for i in range(len(pieces))]
+        appended = "".join(p[3] for p in pieces)
+        assert appended and full.startswith(appended)  # each piece once, in order; the trait has the rest
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def assistant(server):
+    return oai.oai_create_assistant("scripted", name="Bridge", tools=[WEATHER_TOOL])
+
+
+def test_the_debugger_reruns_a_failed_call_with_the_fixed_function(assistant):
+    namespace = {"get_weather": lambda city: 1 / 0}
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ['get_weather {"city": "Oslo"}']}, stream=True)
+    bridge = RunWidgetBridge(run, namespace=namespace)
+    run.wait(env=namespace)
+    bridge.flush()
+    (record,) = run.tool_calls
+    assert record.status == "error" and bridge.widget.records[record.call_id]["status"] == "error"
+    namespace["get_weather"] = lambda city: f"fixed for {city}"  # the user fixes the function
+    bridge._on_widget_message(bridge.widget, {"type": "rerun", "call_id": record.call_id,
+                                              "arguments": record.arguments}, [])
+    bridge._on_widget_message(bridge.widget, {"type": "rerun", "call_id": record.call_id,
+                                              "arguments": '{"city": "Bergen"}'}, [])
+    reruns = bridge.widget.records[record.call_id]["reruns"]
+    assert [(r["status"], r["output"]) for r in reruns] == [("ok", "fixed for Oslo"), ("ok", "fixed for Bergen")]
+    assert bridge.widget.records[record.call_id]["output"].startswith("Error: ZeroDivisionError")  # the old stays
+
+
+def test_approval_mode_waits_for_each_decision(assistant):
+    async def main():
+        ran = []
+
+        def get_weather(city):
+            ran.append(city)
+            return f"sunny in {city}"
+        run = await oai.oai_create_thread_and_run(assistant, thread={"messages": [
+            'get_weather {"city": "Yes"} get_weather {"city": "No"} get_weather {"city": "Edit"}']},
+            stream=True, async_=True)
+        bridge = RunWidgetBridge(run, namespace={"get_weather": get_weather})
+        decisions = {"Yes": ("approve", None), "No": ("reject", None), "Edit": ("approve", '{"city": "Edited"}')}
+
+        async def click_when_asked():
+            answered = set()
+            while len(answered) < 3:
+                await asyncio.sleep(0.01)
+                for call_id in list(bridge.widget.confirm):
+                    if call_id in answered:
+                        continue
+                    call = next(c for c in run.required_action["submit_tool_outputs"]["tool_calls"] if c["id"] == call_id)
+                    decision, arguments = decisions[json.loads(call["function"]["arguments"])["city"]]
+                    bridge._on_widget_message(bridge.widget, {"type": "decide", "call_id": call_id,
+                                                              "decision": decision, "arguments": arguments}, [])
+                    answered.add(call_id)
+        clicker = asyncio.create_task(click_when_asked())
+        await run.wait_async(env={"get_weather": get_weather}, confirm=True)
+        await clicker
+        return run, ran, bridge
+    run, ran, bridge = asyncio.run(main())
+    assert sorted(ran) == ["Edited", "Yes"]
+    outputs = {r.name + ":" + str(r.parsed_arguments): r.output for r in run.tool_calls}
+    assert any(o == "Error: the user rejected this call of get_weather" for o in outputs.values())
+    assert bridge.widget.confirm == {}
+    assert run.status == "completed"
+
+
+def test_confirm_in_a_blocking_wait_says_what_to_do_instead(assistant):
+    from oairun_jupyter.runs import WaitOptions, run_tools_sync
+
+    run = oai.Run(oai.oai_create_thread(messages=['get_weather {"city": "X"}']), assistant_id=assistant)
+    with pytest.raises(ValueError, match=r"await run.wait_async\(confirm=True\)"):
+        run_tools_sync(run, {}, WaitOptions.make(confirm=True))
+    run.cancel()

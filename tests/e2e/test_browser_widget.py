@@ -1,0 +1,203 @@
+"""The RunWidget in JupyterLab, in a real browser (Debian's chromium driven by Playwright).
+
+Screenshots go to test-artifacts/ (look at them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pytest
+
+from ..support.notebooks import execute, make_notebook
+
+if not os.path.exists("/usr/bin/chromium"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from ..support.jupyterlab import (JupyterLab, launch_page, open_notebook, run_all_cells, screenshot,  # noqa: E402
+                                 wait_for_badges)
+
+HOSTILE = [
+    "<img src=x onerror=window.__pwned=1>",
+    "<script>window.__pwned=1</script>",
+    "[click me](javascript:window.__pwned=1)",
+    "<a href=javascript:window.__pwned=1>link</a>",
+    "<svg onload=window.__pwned=1></svg>",
+    "<iframe srcdoc='<script>parent.__pwned=1</script>'></iframe>",
+    "<details open ontoggle=window.__pwned=1>x</details>",
+    "<input autofocus onfocus=window.__pwned=1>",
+]
+
+SETUP = """
+from oairun_jupyter import configure, oai_create_assistant, oai_create_thread_and_run, tool
+from oairun_jupyter.server import start_local_server
+server = start_local_server(pace=0.01)
+configure(base_url=server.base_url)
+
+def get_weather(city: str) -> str:
+    '''The weather in a city.'''
+    return f"sunny in {city}"
+
+assistant = oai_create_assistant("scripted", name="Browser helper", tools=[tool(get_weather)])
+"""
+
+
+@pytest.fixture(scope="module")
+def lab():
+    server = JupyterLab()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as playwright:
+        context, page = launch_page(playwright)
+        yield page
+        context.close()
+
+
+def _notebook(*cells: str) -> str:
+    return nbformat.writes(make_notebook(*cells))
+
+
+def test_a_run_streams_live_with_tool_cards_and_hostile_text_runs_nothing(lab, page):
+    hostile_text = "\\n\\n".join(HOSTILE)
+    hostile_args = " ".join("get_weather " + json.dumps({"city": h}) for h in HOSTILE[:3])
+    name = lab.add("live.ipynb", _notebook(
+        SETUP,
+        'run = oai_create_thread_and_run(assistant, thread={"messages": ["/long 300"]}, stream=True)\nrun',
+        'tools = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Paris"}\']},'
+        ' stream=True)\ntools',
+        f'hostile = oai_create_thread_and_run(assistant, thread={{"messages": ["{hostile_text}"]}}, stream=True)\n'
+        'hostile',
+        f'hostile_tools = oai_create_thread_and_run(assistant, thread={{"messages": [{hostile_args!r}]}},'
+        ' stream=True)\nhostile_tools'))
+    open_notebook(page, lab, name)
+    page.evaluate("""() => {
+        window.__lengths = [];
+        new MutationObserver(() => {
+            const body = document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body');
+            if (body) window.__lengths.push(body.textContent.length);
+        }).observe(document.body, {subtree: true, childList: true, characterData: true});
+    }""")
+    run_all_cells(page)
+    wait_for_badges(page, "completed", 4)
+    shot = screenshot(page, "widget-live")
+    lengths = page.evaluate("window.__lengths")
+    distinct = sorted(set(lengths))
+    assert len(distinct) >= 5, f"the text should grow over several observations, saw {distinct[:20]}"
+    final = page.evaluate("document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body').textContent")
+    assert final.strip() == " ".join(f"w{n}" for n in range(300))
+    card = page.locator(".jp-OutputArea-output .oairun-tool").first
+    assert card.locator(".oairun-tool-name").text_content() == "get_weather"
+    assert json.loads(card.locator(".oairun-tool-args").text_content()) == {"city": "Paris"}
+    assert card.locator(".oairun-tool-fn").text_content() == "\u2192 get_weather"
+    assert "sunny in Paris" in card.locator(".oairun-output pre").first.text_content()
+    assert "waiting for tools" not in page.locator(".jp-OutputArea-output .oairun-badge").all_text_contents()
+    # hostile markup: rendered as nothing active; links are clicked to be sure
+    for link in page.locator(".jp-OutputArea-output .oairun-run a").all():
+        link.click(modifiers=["Control"])
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") == 0 and page.dialogs == []
+    assert page.locator(".jp-OutputArea-output .oairun-run script, .jp-OutputArea-output .oairun-run iframe").count() == 0
+    assert page.locator(".jp-OutputArea-output .oairun-run [onerror], .jp-OutputArea-output .oairun-run [onload]").count() == 0
+    assert shot.exists()
+
+
+def test_a_saved_notebook_shows_the_final_run_from_its_widget_state(lab, page):
+    """Reopened in a new session, the run renders from the widget state saved in the notebook:
+    the fresh kernel knows nothing of it (the view is marked disconnected)."""
+    notebook = execute(make_notebook(
+        SETUP,
+        'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Oslo"}\']},'
+        ' stream=True)\nrun'))
+    name = lab.add("saved.ipynb", nbformat.writes(notebook), trusted=True)
+    open_notebook(page, lab, name)
+    wait_for_badges(page, "completed", timeout=60_000)
+    screenshot(page, "widget-saved")
+    assert page.locator(".jp-OutputArea-output .jupyter-widgets-disconnected .oairun-run").count() == 1
+    text = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first.text_content()
+    assert text.strip() == "get_weather returned: sunny in Oslo"
+    assert "sunny in Oslo" in page.locator(".jp-OutputArea-output .oairun-tool .oairun-output pre").first.text_content()
+
+
+def test_the_debugger_reruns_a_fixed_tool_from_its_card(lab, page):
+    name = lab.add("debugger.ipynb", _notebook(
+        "%load_ext oairun_jupyter\n"
+        "def get_price(ticker: str) -> float:\n    '''A price.'''\n    return {'ACME': 12.5}[ticker]",
+        '%%oai_run --tools get_price\nget_price {{"ticker": "ZZZ"}}',
+        "def get_price(ticker: str) -> float:\n    '''A price, 0 when unknown.'''\n    return {'ACME': 12.5}.get(ticker, 0.0)"))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    wait_for_badges(page, "completed")
+    page.wait_for_function(  # the last cell ran: the kernel is free to take clicks
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'")
+    card = page.locator(".jp-OutputArea-output .oairun-tool").first
+    assert "KeyError" in card.locator(".oairun-error pre").first.text_content()
+    card.get_by_role("button", name="Re-run", exact=True).click()
+    page.wait_for_selector(".jp-OutputArea-output .oairun-rerun", timeout=30_000)
+    rerun = card.locator(".oairun-rerun").first
+    assert rerun.locator(".oairun-rerun-title").text_content() == "Re-run 1: ok"
+    assert rerun.locator(".oairun-output pre").text_content() == "0.0"
+    card.get_by_role("button", name="Edit and re-run").click()
+    editor = card.locator("textarea.oairun-editor")
+    editor.fill('{"ticker": "ACME"}')
+    card.get_by_role("button", name="Run edited").click()
+    page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output .oairun-rerun').length >= 2",
+                           timeout=30_000)
+    assert card.locator(".oairun-rerun").nth(1).locator(".oairun-output pre").text_content() == "12.5"
+    assert "KeyError" in card.locator(".oairun-error pre").first.text_content()  # the old result stays
+    screenshot(page, "debugger-rerun")
+
+
+def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
+    name = lab.add("approval.ipynb", _notebook(
+        "%load_ext oairun_jupyter\nran = []\n"
+        "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n    return f'sunny in {city}'",
+        '%%oai_run --tools get_weather --background --confirm --out pending\n'
+        'get_weather {{"city": "Yes"}} get_weather {{"city": "No"}}'))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
+        ".filter(s => s.textContent === 'awaiting approval').length === 2", timeout=90_000)
+    screenshot(page, "approval-pending")
+    cards = page.locator(".jp-OutputArea-output .oairun-tool")
+    cards.nth(0).get_by_role("button", name="Approve", exact=True).click()
+    cards.nth(1).get_by_role("button", name="Reject", exact=True).click()
+    wait_for_badges(page, "completed", timeout=60_000)
+    assert "sunny in Yes" in cards.nth(0).locator(".oairun-output pre").first.text_content()
+    assert cards.nth(1).locator(".oairun-tool-status").text_content() == "refused"
+    assert "the user rejected this call" in cards.nth(1).locator(".oairun-error pre").first.text_content()
+    screenshot(page, "approval-done")
+
+
+def test_the_widget_follows_the_dark_theme():
+    dark = JupyterLab(theme="JupyterLab Dark")
+    try:
+        name = dark.add("dark.ipynb", _notebook(
+            SETUP, 'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Rome"}\']},'
+                   ' stream=True)\nrun'))
+        with sync_playwright() as playwright:
+            context, page = launch_page(playwright, 1100, 900)
+            open_notebook(page, dark, name)
+            run_all_cells(page)
+            wait_for_badges(page, "completed")
+            screenshot(page, "widget-dark")
+            luminance = page.evaluate("""() => {
+                const rgb = c => c.match(/\\d+/g).slice(0, 3).map(Number);
+                const l = ([r, g, b]) => (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+                const run = getComputedStyle(document.querySelector('.oairun-run'));
+                const card = getComputedStyle(document.querySelector('.oairun-tool'));
+                return [l(rgb(run.backgroundColor)), l(rgb(run.color)), l(rgb(card.backgroundColor))]; }""")
+            context.close()
+        background, text, card = luminance
+        assert background < 0.3 and card < 0.35 and text > 0.6, luminance  # dark surfaces, light text
+    finally:
+        dark.stop()

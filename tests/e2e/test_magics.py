@@ -1,0 +1,136 @@
+"""`%%oai_run` and `%oai` in a real kernel (nbclient): every option, errors as one line,
+the thread across cells, background runs, interrupts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from ..support.notebooks import execute, make_notebook, outputs_text, widget_states
+
+PRELUDE = """
+%load_ext oairun_jupyter
+def get_weather(city: str) -> str:
+    '''The weather in a city.'''
+    return f"sunny in {city}"
+def broken(city: str) -> str:
+    raise ValueError("no data")
+city = "Paris"
+"""
+
+
+def _errors(cell):
+    return [o for o in cell.outputs if o.output_type == "error"]
+
+
+def _stderr(cell):
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+
+
+def test_the_magics_end_to_end():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        '%%oai_run --tools get_weather\nget_weather {{"city": "{city}"}}',
+        "print(_oai_run.status, '|', _oai_run.tool_calls[0].output, '|', _oai_run.thread().list_messages()[0].text)",
+        "%%oai_run --out second\nAnd a follow-up",
+        "print(second is _oai_run, second.thread_id == _oai_run.thread_id)\n%oai thread",
+        '%%oai_run -t new --no-stream --temperature 0.5 --top-p 0.9 -i "Be brief." --additional-instructions '
+        '"Really." --max-prompt-tokens 1000 --max-completion-tokens 500 --tool-choice none '
+        '--response-format auto -m scripted-2 --quiet\nHello',
+        "r = _oai_run\nprint(r.status, r.temperature, r.top_p, r.instructions, r.max_prompt_tokens, "
+        "r.max_completion_tokens, r.tool_choice, r.model, type(r).__name__)",
+        "%%oai_run --tools broken --on-tool-error raise\nbroken {{\"city\": \"X\"}}",
+        "my_assistant = _oai_run.assistant()",
+        "%%oai_run -a my_assistant -t new --tool-choice get_weather --tools get_weather\nanything",
+        "print(_oai_run.assistant_id == my_assistant.id, _oai_run.tool_calls[0].name)",
+        "%oai config\n%oai runs\n%oai local status\n%oai cancel",
+    ), allow_errors=True)
+    cells = notebook.cells
+    assert all(not _errors(c) for c in cells), [_errors(c) for c in cells]
+    assert "started the local runs server" in _stderr(cells[1])
+    assert any(o.output_type == "display_data" and "application/vnd.jupyter.widget-view+json" in o.data
+               for o in cells[1].outputs)
+    assert not any(o.output_type == "execute_result" for o in cells[1].outputs)  # shown once, not twice
+    assert outputs_text(cells[2]).strip() == "completed | sunny in Paris | get_weather returned: sunny in Paris"
+    assert outputs_text(cells[4]).splitlines()[0] == "True True"
+    transcript = outputs_text(cells[4])
+    assert 'user: get_weather {"city": "Paris"}' in transcript and "user: And a follow-up" in transcript
+    assert "assistant: You said: And a follow-up" in transcript
+    assert not any(o.output_type in ("display_data", "execute_result") for o in cells[5].outputs)  # --quiet
+    assert outputs_text(cells[6]).strip() == ("completed 0.5 0.9 Be brief.\n\nReally. 1000 500 none scripted-2 Run")
+    assert "tool broken failed: ValueError: no data; the run was cancelled" in _stderr(cells[7])
+    assert outputs_text(cells[10]).strip() == "True get_weather"
+    config = outputs_text(cells[11])
+    assert "backend:   local server (scripted backend)" in config and "API key:   not set" in config
+    assert "completed" in config and "local runs server at http://127.0.0.1:" in config
+    states = [s for s in widget_states(notebook) if s.get("header")]
+    assert {s["header"]["status"] for s in states} >= {"completed", "cancelled"}
+
+
+def test_user_mistakes_are_one_line():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        "%%oai_run --bogus\nhello",
+        "%%oai_run\n   ",
+        "%%oai_run\nHello {nobody}",
+        "%%oai_run --tools nothing_here\nhello",
+        "%%oai_run --temperature 9\nhello",
+        "%%oai_run -a asst_missing\nhello",
+        "%oai config base_url=http://127.0.0.1:9/v1\n",
+        "%%oai_run\nhello",
+        "%oai frobnicate",
+        "%%oai_run --confirm\nhello",
+    ), allow_errors=True)
+    expected = ["unrecognized arguments: --bogus", "the cell is empty", "no variable 'nobody' is defined",
+                "no function named 'nothing_here'", "temperature must be a number from 0 to 2",
+                "No assistant found with id 'asst_missing'", None,
+                "could not reach http://127.0.0.1:9/v1", "unknown command 'frobnicate'", "--confirm needs --background"]
+    for cell, words in zip(notebook.cells[1:], expected):
+        assert not _errors(cell), cell.source  # IPython shows a UsageError as one line, not a traceback
+        if words is None:
+            continue
+        lines = [l for l in _stderr(cell).strip().splitlines() if not l.startswith("oairun: started")]
+        assert len(lines) == 1 and lines[0].startswith("UsageError: "), (cell.source, lines)
+        assert words in lines[0], (words, lines[0])
+
+
+def test_background_runs_and_interrupts():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        "%%oai_run --background --out bg\n/pace 20\n/long 60",
+        "print('next cell ran while the run was', bg.status)",
+        "import time\nfor _ in range(500):\n    if bg.is_terminal: break\n    time.sleep(0.02)\nprint(bg.status)",
+        "%%oai_run --out slow\n/pace 20\n/long 5000",
+        "print('after the interrupt:', slow.retrieve().status)",
+    ), timeout=3, interrupt_on_timeout=True, allow_errors=True)
+    assert outputs_text(notebook.cells[2]).strip() in ("next cell ran while the run was in_progress",
+                                                        "next cell ran while the run was queued")
+    assert outputs_text(notebook.cells[3]).strip() == "completed"
+    assert "cancelled on the server (interrupted)" in _stderr(notebook.cells[4])
+    assert outputs_text(notebook.cells[5]).strip() in ("after the interrupt: cancelled",
+                                                        "after the interrupt: cancelling")
+
+
+def test_loading_through_the_ipython_extensions_configuration(tmp_path):
+    profile = tmp_path / "profile_default"
+    profile.mkdir()
+    (profile / "ipython_config.py").write_text("c.InteractiveShellApp.extensions = ['oairun_jupyter']\n")
+    result = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "-c", "%oai local status"],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "IPYTHONDIR": str(tmp_path)})
+    assert "no local runs server" in result.stdout, result.stdout + result.stderr
+
+
+def test_an_interrupt_while_a_tool_runs_cancels_the_run_and_the_next_cell_runs():
+    notebook = execute(make_notebook(
+        PRELUDE + "\nimport time\ndef slow(seconds: int) -> str:\n    time.sleep(seconds)\n    return 'done'",
+        '%%oai_run --tools slow\nslow {{"seconds": 30}}',
+        "print('next cell:', _oai_run.retrieve().status)",
+    ), timeout=4, interrupt_on_timeout=True, allow_errors=True)
+    assert "cancelled on the server (interrupted)" in _stderr(notebook.cells[1])
+    assert outputs_text(notebook.cells[2]).strip() == "next cell: cancelled"
+    (state,) = [s for s in widget_states(notebook) if s.get("header")]
+    assert state["header"]["status"] == "cancelled"
+    (record,) = state["records"].values()
+    assert record["name"] == "slow"

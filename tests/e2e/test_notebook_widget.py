@@ -1,0 +1,57 @@
+"""A displayed Run in a real kernel (nbclient): the widget, its saved state, the static views."""
+
+from __future__ import annotations
+
+from ..support.notebooks import execute, make_notebook, outputs_text, widget_states
+
+SETUP = """
+from oairun_jupyter import configure, oai_create_assistant, oai_create_thread_and_run, tool
+from oairun_jupyter.server import start_local_server
+server = start_local_server(pace=0.002)
+configure(base_url=server.base_url)
+
+def get_weather(city: str) -> str:
+    '''The weather in a city.'''
+    print(f"looking up {city}")
+    return f"sunny in {city}"
+
+assistant = oai_create_assistant("scripted", name="Notebook helper", tools=[tool(get_weather)])
+"""
+
+
+def test_a_displayed_stream_runs_its_tools_and_saves_its_final_state():
+    notebook = execute(make_notebook(
+        SETUP,
+        'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Paris"}\']},'
+        ' stream=True)\nrun',
+        "print(run.status, run.tool_calls[0].output)"))
+    shown = notebook.cells[1].outputs
+    bundles = [o for o in shown if o.output_type == "execute_result"]
+    assert len(bundles) == 1, "displayed once"
+    data = bundles[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "looking up Paris" in outputs_text(notebook.cells[1])  # the tool ran in that cell
+    assert outputs_text(notebook.cells[2]).strip() == "completed sunny in Paris"
+    (state,) = [s for s in widget_states(notebook) if s.get("header")]
+    assert state["header"]["status"] == "completed"
+    assert state["header"]["assistant_name"] == "Notebook helper"
+    assert state["header"]["backend"] == "local scripted"
+    assert state["header"]["usage"]["total_tokens"] > 0
+    assert [m["role"] for m in state["messages"]] == ["user", "assistant"]
+    assert state["messages"][1]["text"] == "get_weather returned: sunny in Paris"
+    (record,) = state["records"].values()
+    assert record["output"] == "sunny in Paris" and record["function"] == "get_weather"
+    tool_step = next(s for s in state["steps"] if s["type"] == "tool_calls")
+    assert tool_step["tool_calls"][0]["arguments"] == '{"city": "Paris"}'
+
+
+def test_static_html_and_text_are_escaped_transcripts():
+    notebook = execute(make_notebook(
+        SETUP,
+        "run = oai_create_thread_and_run(assistant, thread={'messages': ['<img src=x onerror=alert(1)>']},"
+        " stream=True).wait()\nbundle = run._repr_mimebundle_()\n"
+        "print(bundle['text/plain'])\nprint('HTML', bundle['text/html'])"))
+    text = outputs_text(notebook.cells[1])
+    assert "You said: &lt;img src=x onerror=alert(1)&gt;" in text
+    assert "<img" not in text.split("HTML", 1)[1]
+    assert "[completed]" in text

@@ -1,0 +1,62 @@
+"""The shipped notebooks run top to bottom in a real kernel (nbclient); outputs and saved widget
+state asserted. chat-model.ipynb needs a model and is not executed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from ..support.notebooks import execute, outputs_text, widget_states
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def _run(name: str) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    return execute(notebook, timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}})
+
+
+def _results(notebook) -> list:
+    return [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "execute_result"]
+
+
+def test_quickstart():
+    notebook = _run("quickstart.ipynb")
+    states = [s for s in widget_states(notebook) if s.get("header")]
+    assert len(states) == 4 and all(s["header"]["status"] == "completed" for s in states)
+    answers = [s["messages"][-1]["text"] for s in states]
+    assert answers[0].startswith("You said: Hello! What can you do?")
+    assert json.loads(answers[1].split("returned: ", 1)[1]) == {"city": "Paris", "temperature": 21,
+                                                                 "units": "celsius", "sky": "clear"}
+    assert "Oslo" in answers[2] and "Paris" in answers[2]
+    assert answers[3] == "You said: Which city was warmer?"
+    parallel = next(s for s in states if len(s["records"]) == 2)
+    assert {r["status"] for r in parallel["records"].values()} == {"ok"}
+    calls = next(s for s in states if len(s["records"]) == 2)["steps"][0]["tool_calls"]
+    assert [c["name"] for c in calls] == ["get_weather", "get_weather"]
+    transcript = outputs_text(notebook.cells[-1])
+    assert transcript.count("user: ") == 4 and transcript.count("assistant: ") == 4
+
+
+def test_tool_debugging():
+    notebook = _run("tool-debugging.ipynb")
+    texts = [outputs_text(c) for c in notebook.cells if c.cell_type == "code"]
+    assert "error KeyError: 'ZZZ'" in texts[3]
+    assert "ok 0.0" in texts[5] and texts[6].strip() == "12.5"
+    assert "cancelling" in texts[-1]
+    (first, *_) = [s for s in widget_states(notebook) if s.get("header")]
+    record = next(iter(first["records"].values()))
+    assert record["status"] == "error" and [r["output"] for r in record["reruns"]] == ["0.0", "12.5"]
+
+
+def test_python_api():
+    notebook = _run("python-api.ipynb")
+    texts = [outputs_text(c) for c in notebook.cells if c.cell_type == "code"]
+    assert texts[2].splitlines()[0].startswith("completed")
+    assert texts[2].splitlines()[1] == "add returned: 42"
+    assert "add returned: 2" in texts[4]
+    results = [o["data"]["text/plain"] for o in _results(notebook)]
+    assert any("('message_creation', 'completed')" in r for r in results)
+    assert results[-1] == "'completed'"

@@ -1,0 +1,159 @@
+"""The chat-completions backend against a local upstream that replays real recorded chat streams.
+
+Ground truth: tests/data/recorded/chat-completions (see data/PROVENANCE.md).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+import oairun_jupyter as oai
+from oairun_jupyter.server import start_local_server
+
+from ..support.flows import stream_events
+from ..support.http_server import LoopbackServer, json_reply
+from ..support.replay import RECORDED
+
+UPSTREAM_KEY = "sk-upstream-SECRET-0123456789abcdef"
+CHAT = RECORDED / "chat-completions"
+WEATHER = {"type": "function", "function": {"name": "GetWeatherArgs", "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}, "country": {"type": "string"},
+                                     "units": {"type": "string"}}}}}
+STOCK = {"type": "function", "function": {"name": "get_stock_price", "parameters": {
+    "type": "object", "properties": {"ticker": {"type": "string"}, "exchange": {"type": "string"}}}}}
+
+
+def _recorded(name: str) -> tuple[str, list[dict], dict, dict]:
+    """(text, tool calls, usage) the recorded chat stream carries."""
+    text, calls, usage = "", {}, {}
+    for line in (CHAT / name).read_text().splitlines():
+        if line.startswith("data: {"):
+            chunk = json.loads(line[6:])
+            for choice in chunk["choices"]:
+                text += choice["delta"].get("content") or ""
+                for call in choice["delta"].get("tool_calls") or []:
+                    entry = calls.setdefault(call["index"], {"id": "", "name": "", "arguments": ""})
+                    entry["id"] += call.get("id") or ""
+                    entry["name"] += (call.get("function") or {}).get("name") or ""
+                    entry["arguments"] += (call.get("function") or {}).get("arguments") or ""
+            usage = chunk.get("usage") or usage
+    return text, [calls[i] for i in sorted(calls)], usage
+
+
+class Upstream:
+    """A fake chat-completions server answering with recorded streams, in the order queued."""
+
+    def __init__(self) -> None:
+        self.queue: list[object] = []
+        self.server = LoopbackServer(self._answer)
+
+    def _answer(self, request):
+        reply = self.queue.pop(0)
+        if isinstance(reply, tuple):
+            return reply
+        raw = (CHAT / reply).read_bytes()
+        return 200, {"Content-Type": "text/event-stream"}, [raw[i:i + 97] for i in range(0, len(raw), 97)]
+
+
+@pytest.fixture
+def upstream():
+    fake = Upstream()
+    with fake.server:
+        local = start_local_server(backend="chat-completions", base_url=fake.server.base_url,
+                                   api_key=UPSTREAM_KEY, poll_after_ms=10)
+        oai.configure(base_url=local.base_url)
+        yield fake
+        local.stop()
+
+
+def _run(assistant, text, **options):
+    return stream_events(oai.oai_create_thread_and_run(assistant, thread={"messages": [text]}, stream=True,
+                                                       classify_response=False, **options))
+
+
+def test_text_stream_becomes_message_deltas(upstream):
+    upstream.queue.append("text.sse")
+    text, _, usage = _recorded("text.sse")
+    assistant = oai.oai_create_assistant("gpt-4o", instructions="You are terse.")
+    events = _run(assistant, "What's the weather in SF?", temperature=0.3, top_p=0.9)
+    deltas = [d["delta"]["content"][0]["text"]["value"] for e, d in events if e == "thread.message.delta"]
+    assert "".join(deltas) == text and len(deltas) > 10
+    run = events[-1][1]
+    assert events[-1][0] == "thread.run.completed"
+    assert run["usage"]["prompt_tokens"] == usage["prompt_tokens"]
+    assert run["usage"]["completion_tokens"] == usage["completion_tokens"]
+    sent = upstream.server.received[0].json()
+    assert sent["messages"] == [{"role": "system", "content": "You are terse."},
+                                {"role": "user", "content": "What's the weather in SF?"}]
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    assert (sent["temperature"], sent["top_p"], sent["model"]) == (0.3, 0.9, "gpt-4o")
+    assert upstream.server.received[0].headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
+
+
+def test_a_tool_call_becomes_a_step_then_requires_action_then_tool_messages(upstream):
+    upstream.queue += ["tool-call.sse", "text.sse"]
+    _, (call,), _ = _recorded("tool-call.sse")
+    assistant = oai.oai_create_assistant("gpt-4o", tools=[WEATHER])
+    events = _run(assistant, "Weather in Edinburgh?", tool_choice="required", parallel_tool_calls=False,
+                  response_format={"type": "json_object"})
+    assert events[-1][0] == "thread.run.requires_action"
+    (pending,) = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert pending == {"id": call["id"], "type": "function",
+                       "function": {"name": call["name"], "arguments": call["arguments"]}}
+    assert [e for e, _ in events if e.startswith("thread.run.step")][:2] == [
+        "thread.run.step.created", "thread.run.step.in_progress"]
+    sent = upstream.server.received[0].json()
+    assert sent["tools"] == [WEATHER] and sent["tool_choice"] == "required"
+    assert sent["parallel_tool_calls"] is False and sent["response_format"] == {"type": "json_object"}
+    run = events[-1][1]
+    after = stream_events(oai.oai_submit_tool_outputs(run["thread_id"], run["id"],
+                                                      [oai.oai_tool_output(call["id"], "12 C, rain")],
+                                                      stream=True, classify_response=False))
+    assert after[-1][0] == "thread.run.completed"
+    followup = upstream.server.received[1].json()["messages"]
+    assert followup[-2] == {"role": "assistant", "content": None, "tool_calls": [
+        {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": call["arguments"]}}]}
+    assert followup[-1] == {"role": "tool", "tool_call_id": call["id"], "content": "12 C, rain"}
+
+
+def test_parallel_tool_calls_keep_their_indexes(upstream):
+    upstream.queue.append("parallel-tool-calls.sse")
+    _, calls, _ = _recorded("parallel-tool-calls.sse")
+    assistant = oai.oai_create_assistant("gpt-4o", tools=[WEATHER, STOCK])
+    events = _run(assistant, "Weather and AAPL?")
+    pending = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert [(p["id"], p["function"]["name"], p["function"]["arguments"]) for p in pending] == [
+        (c["id"], c["name"], c["arguments"]) for c in calls]
+    indexes = {tc["index"] for e, d in events if e == "thread.run.step.delta"
+               for tc in d["delta"]["step_details"]["tool_calls"]}
+    assert indexes == {0, 1}
+
+
+def test_finish_reason_length_ends_the_run_incomplete(upstream):
+    upstream.queue.append("max-tokens-reached.sse")
+    assistant = oai.oai_create_assistant("gpt-4o")
+    events = _run(assistant, "Answer in JSON", max_completion_tokens=256)
+    assert events[-1][0] == "thread.run.incomplete"
+    assert events[-1][1]["incomplete_details"] == {"reason": "max_completion_tokens"}
+    assert upstream.server.received[0].json()["max_tokens"] == 256
+
+
+def test_upstream_errors_fail_the_run_and_never_show_the_key(upstream, caplog):
+    caplog.set_level(logging.DEBUG)
+    upstream.queue.append(json_reply(429, {"error": {"message": f"Rate limit for key {UPSTREAM_KEY}",
+                                                     "type": "rate_limit"}}))
+    upstream.queue.append(json_reply(401, {"error": {
+        "message": f"Incorrect API key provided: {UPSTREAM_KEY[:8]}****{UPSTREAM_KEY[-4:]}"}}))
+    assistant = oai.oai_create_assistant("gpt-4o")
+    limited = _run(assistant, "hi")
+    assert limited[-1][0] == "thread.run.failed"
+    assert limited[-1][1]["last_error"]["code"] == "rate_limit_exceeded"
+    refused = _run(assistant, "hi again")
+    assert refused[-1][1]["last_error"]["code"] == "server_error"
+    everything = json.dumps([limited, refused]) + caplog.text
+    everything += json.dumps(oai.oai_list_runs(limited[-1][1]["thread_id"], classify_response=False))
+    assert UPSTREAM_KEY not in everything and UPSTREAM_KEY[:8] + "*" not in everything
+    assert "Rate limit for key ***" in limited[-1][1]["last_error"]["message"]

@@ -1,0 +1,103 @@
+"""Storage survives restarts; a server killed mid-run leaves nothing in flight after restart.
+
+The server runs as a real process (`oairun-jupyter serve`) and is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+import oairun_jupyter as oai
+from oairun_jupyter.server import Store, start_local_server
+
+from ..support.flows import make_assistant, wait_for
+
+
+def test_restart_keeps_assistants_threads_messages_and_runs(tmp_path):
+    db = tmp_path / "runs.sqlite3"
+    with start_local_server(db=db, pace=0) as first:
+        oai.configure(base_url=first.base_url)
+        assistant = make_assistant()
+        run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["remember me"]})
+        wait_for(run.thread_id, run.id, ("completed",))
+        before = [m.to_dict() for m in oai.oai_list_messages(run.thread_id)]
+    with start_local_server(db=db, pace=0) as second:
+        oai.configure(base_url=second.base_url)
+        assert oai.oai_retrieve_assistant(assistant["id"]).name == "Tester"
+        assert oai.oai_retrieve_thread(run.thread_id).id == run.thread_id
+        assert [m.to_dict() for m in oai.oai_list_messages(run.thread_id)] == before
+        assert oai.oai_retrieve_run(run.thread_id, run).status == "completed"
+        assert len(oai.oai_list_run_steps(run.thread_id, run)) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(db, port) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "oairun_jupyter.server", "serve", "--port", str(port), "--db", str(db),
+         "--pace-ms", "5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/v1/assistants", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    process.kill()
+    raise AssertionError(f"the server did not start: {process.stdout.read()}")
+
+
+def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path):
+    db, port = tmp_path / "runs.sqlite3", _free_port()
+    process = _serve(db, port)
+    try:
+        oai.configure(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+        assistant = make_assistant()
+        thread = oai.oai_create_thread(messages=["kept before the crash"])
+        run = oai.oai_create_run(thread, assistant["id"], additional_messages=["/long 100000"])
+        waiting = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["get_weather()"]})
+        wait_for(waiting.thread_id, waiting.id, ("requires_action",))
+        wait_for(thread.id, run.id, ("in_progress",))
+        time.sleep(0.8)  # long enough for a checkpoint of the streaming message
+        stream = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 100000"]}, stream=True)
+        events = iter(stream)
+        assert next(events).event == "thread.created"
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    with pytest.raises(oai.RunStreamError) as caught:  # the open stream ends with a clear error
+        for _ in events:
+            pass
+    assert isinstance(caught.value.__cause__, oai.APIConnectionError)
+    assert "could not be retrieved" in str(caught.value)
+    with sqlite3.connect(db) as check:
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    process = _serve(db, port)
+    try:
+        crashed = oai.oai_retrieve_run(thread.id, run)
+        assert crashed.status == "failed"
+        assert crashed.last_error["code"] == "server_error" and "stopped" in crashed.last_error["message"]
+        messages = oai.oai_list_messages(thread.id, order="asc")
+        assert [m.text for m in messages][:2] == ["kept before the crash", "/long 100000"]
+        partial = messages[2]
+        assert partial.status == "incomplete" and partial.text.startswith("w0 w1 w2")
+        assert oai.oai_retrieve_run(waiting.thread_id, waiting).status == "requires_action"
+        for listed in oai.oai_list_runs(thread.id):
+            assert listed.status in ("completed", "failed", "cancelled", "incomplete", "expired")
+        assert Store(db).integrity_check() == "ok"
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -1,0 +1,81 @@
+"""Configuration from arguments and environment; the API key never shows itself."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+
+import pytest
+
+import oairun_jupyter as oai
+from oairun_jupyter import configure, get_client
+
+from ..support.http_server import LoopbackServer, json_reply
+
+FAKE_KEY = "sk-test-FAKEKEY0123456789abcdefXYZ"
+RUN = {"id": "run_1", "object": "thread.run", "status": "queued", "thread_id": "thread_1"}
+
+
+def test_environment_supplies_key_url_organization_and_project(monkeypatch):
+    with LoopbackServer(lambda request: json_reply(200, RUN)) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/")
+        monkeypatch.setenv("OPENAI_ORG_ID", "org_123")
+        monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_456")
+        oai.oai_retrieve_run("thread_1", "run_1")
+    headers = server.received[0].headers
+    assert headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert headers["openai-organization"] == "org_123"
+    assert headers["openai-project"] == "proj_456"
+    assert headers["openai-beta"] == "assistants=v2"
+    assert server.received[0].path == "/v1/threads/thread_1/runs/run_1"
+
+
+def test_oai_set_api_key_and_configure_override_the_environment(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-000000000000")
+    with LoopbackServer(lambda request: json_reply(200, RUN)) as server:
+        configure(base_url=server.base_url, organization="org_x")
+        oai.oai_set_api_key(FAKE_KEY)
+        oai.oai_retrieve_run("thread_1", "run_1")
+        configure(api_key=None)
+        oai.oai_retrieve_run("thread_1", "run_1")
+    assert server.received[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert server.received[0].headers["openai-organization"] == "org_x"
+    assert "authorization" not in server.received[1].headers
+
+
+def test_the_key_never_appears_in_reprs_or_pickles():
+    configure(api_key=FAKE_KEY)
+    config = get_client().config
+    for text in (repr(config), str(config), repr(get_client()), repr(config.api_key)):
+        assert FAKE_KEY not in text and "FAKEKEY" not in text
+    with pytest.raises(TypeError):
+        pickle.dumps(config.api_key)
+
+
+def test_the_key_never_appears_in_errors_or_logs(caplog, clock):
+    echoed = f"Incorrect API key provided: {FAKE_KEY[:8]}{'*' * 20}{FAKE_KEY[-4:]}. Or {FAKE_KEY}."
+    replies = [json_reply(500, {"error": {"message": echoed}}), json_reply(401, {"error": {
+        "message": echoed, "type": "invalid_request_error", "code": "invalid_api_key", "param": None}})]
+
+    def answer(request):
+        return replies.pop(0)
+
+    caplog.set_level(logging.DEBUG)
+    with LoopbackServer(answer) as server:
+        configure(base_url=server.base_url, api_key=FAKE_KEY, clock=clock)
+        with pytest.raises(oai.AuthenticationError) as caught:
+            oai.oai_retrieve_run("thread_1", "run_1")
+    error = caught.value
+    for text in (str(error), repr(error), error.message, caplog.text):
+        assert FAKE_KEY not in text
+        assert FAKE_KEY[:8] + "*" not in text
+    assert "Incorrect API key provided: ***" in error.message
+    assert error.code == "invalid_api_key"
+
+
+def test_connection_errors_do_not_carry_the_key(clock):
+    configure(base_url="http://127.0.0.1:9/v1", api_key=FAKE_KEY, clock=clock, max_retries=0)
+    with pytest.raises(oai.APIConnectionError) as caught:
+        oai.oai_retrieve_run("thread_1", "run_1")
+    assert FAKE_KEY not in str(caught.value) and FAKE_KEY not in repr(caught.value)
