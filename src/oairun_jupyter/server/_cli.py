@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # loaded after parsing, so that `--help` and a usage error answer at once
     from ._app import create_app
     from ._local import LocalServer, check_exposure
     from ._store import Store, default_db_path
