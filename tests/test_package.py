@@ -66,9 +66,16 @@ def test_the_top_level_exports_what_a_user_types():
 
 
 def test_lower_level_pieces_come_from_their_subpackage():
-    from oairun_jupyter.protocol import (RunEventData, ServerSentEvent, SSEDecoder, StreamEvent,
-                                         accumulate_message_delta, accumulate_run_step_delta, event_kind,
-                                         merge_delta)
+    from oairun_jupyter.protocol import (
+        RunEventData,
+        ServerSentEvent,
+        SSEDecoder,
+        StreamEvent,
+        accumulate_message_delta,
+        accumulate_run_step_delta,
+        event_kind,
+        merge_delta,
+    )
     from oairun_jupyter.transport import AsyncEventStream, EventStream
     assert all((RunEventData, ServerSentEvent, SSEDecoder, StreamEvent, accumulate_message_delta,
                 accumulate_run_step_delta, merge_delta, event_kind, EventStream, AsyncEventStream))

@@ -11,16 +11,55 @@ data accumulator), `.api`, `.tools`, `.runs`, `.display`, `.magics`, and `.serve
 """
 
 from ._version import __version__
-from .api import (Thread, oai_cancel_run, oai_create_assistant, oai_create_message, oai_create_run,
-                  oai_create_thread, oai_create_thread_and_run, oai_delete_assistant, oai_delete_message,
-                  oai_delete_thread, oai_list_assistants, oai_list_messages, oai_list_run_steps, oai_list_runs,
-                  oai_modify_assistant, oai_modify_message, oai_modify_run, oai_modify_thread,
-                  oai_retrieve_assistant, oai_retrieve_message, oai_retrieve_run, oai_retrieve_run_step,
-                  oai_retrieve_thread, oai_submit_tool_outputs, oai_tool_output)
-from .protocol import (APIConnectionError, APIError, APIObject, APIStatusError, APIStreamError, APITimeoutError,
-                       Assistant, AuthenticationError, BadRequestError, ConflictError, InternalServerError,
-                       ListObject, Message, NotFoundError, PermissionDeniedError, RateLimitError, RunStep,
-                       StreamTruncatedError, UnprocessableEntityError, classify)
+from .api import (
+    Thread,
+    oai_cancel_run,
+    oai_create_assistant,
+    oai_create_message,
+    oai_create_run,
+    oai_create_thread,
+    oai_create_thread_and_run,
+    oai_delete_assistant,
+    oai_delete_message,
+    oai_delete_thread,
+    oai_list_assistants,
+    oai_list_messages,
+    oai_list_run_steps,
+    oai_list_runs,
+    oai_modify_assistant,
+    oai_modify_message,
+    oai_modify_run,
+    oai_modify_thread,
+    oai_retrieve_assistant,
+    oai_retrieve_message,
+    oai_retrieve_run,
+    oai_retrieve_run_step,
+    oai_retrieve_thread,
+    oai_submit_tool_outputs,
+    oai_tool_output,
+)
+from .protocol import (
+    APIConnectionError,
+    APIError,
+    APIObject,
+    APIStatusError,
+    APIStreamError,
+    APITimeoutError,
+    Assistant,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    ListObject,
+    Message,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RunStep,
+    StreamTruncatedError,
+    UnprocessableEntityError,
+    classify,
+)
 from .runs import Run, RunError, RunStream, RunStreamError, RunTimeoutError, ToolCallError
 from .tools import FunctionTool, ToolCallRecord, tool, tools_from_namespace
 from .transport import Client, ClientConfig, Clock, Timeouts, configure, get_client, oai_set_api_key

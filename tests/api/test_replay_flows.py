@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 import oairun_jupyter as oai
-from oairun_jupyter import (Assistant, ListObject, Message, Run, RunStep, Thread,
-                            configure)
+from oairun_jupyter import Assistant, ListObject, Message, Run, RunStep, Thread, configure
 
 from ..support.replay import ReplayServer, load_entries, parse_sse_text, recorded_path_and_query
 

@@ -50,7 +50,8 @@ def test_a_20000_delta_run_stays_within_the_widget_message_limit():
         times = [m["received"] for m in updates]
         busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
         assert busiest <= 24, f"{busiest} widget messages in one second"
-        check = _execute(client, "import json\nfrom oairun_jupyter.display import bridge_of\nprint(json.dumps([len(run.event_data.messages), "
+        check = _execute(client, "import json\nfrom oairun_jupyter.display import bridge_of\n"
+                                 "print(json.dumps([len(run.event_data.messages), "
                                  "list(run.event_data.messages.values())[0]['content'][0]['text']['value'] == "
                                  "' '.join(f'w{n}' for n in range(20000)), bridge_of(run).widget.messages[-1]['text'] == "
                                  "' '.join(f'w{n}' for n in range(20000))]))")

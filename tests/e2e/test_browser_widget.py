@@ -19,8 +19,7 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import (JupyterLab, launch_page, open_notebook, run_all_cells, screenshot,  # noqa: E402
-                                 wait_for_badges)
+from ..support.jupyterlab import JupyterLab, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
 
 HOSTILE = [
     "<img src=x onerror=window.__pwned=1>",

@@ -8,9 +8,9 @@ import logging
 import nbformat
 
 import oairun_jupyter as oai
-from oairun_jupyter.tools import MAX_ARGUMENT_BYTES, MAX_OUTPUT_CHARS
 from oairun_jupyter.server import LocalServer, Store, create_app
 from oairun_jupyter.server.backends import make_backend
+from oairun_jupyter.tools import MAX_ARGUMENT_BYTES, MAX_OUTPUT_CHARS
 
 from ..support.flows import WEATHER_TOOL
 from ..support.notebooks import execute, make_notebook

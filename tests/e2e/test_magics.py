@@ -90,7 +90,7 @@ def test_user_mistakes_are_one_line():
         assert not _errors(cell), cell.source  # IPython shows a UsageError as one line, not a traceback
         if words is None:
             continue
-        lines = [l for l in _stderr(cell).strip().splitlines() if not l.startswith("oairun: started")]
+        lines = [line for line in _stderr(cell).strip().splitlines() if not line.startswith("oairun: started")]
         assert len(lines) == 1 and lines[0].startswith("UsageError: "), (cell.source, lines)
         assert words in lines[0], (words, lines[0])
 

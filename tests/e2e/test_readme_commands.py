@@ -23,8 +23,16 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import (CHROMIUM, CHROMIUM_ARGS, JupyterLab, launch_page, open_notebook,  # noqa: E402
-                                 run_all_cells, screenshot, wait_for_badges)
+from ..support.jupyterlab import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    JupyterLab,
+    launch_page,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_badges,
+)
 
 
 def _readme_command(label: str) -> str:

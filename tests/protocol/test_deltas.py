@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from oairun_jupyter.protocol import RunEventData, accumulate_message_delta, accumulate_run_step_delta
 

@@ -9,7 +9,8 @@ import json
 import random
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oairun_jupyter.protocol import DONE, RunEventData, SSEDecoder, interpret_sse, text_of_message
 

@@ -99,4 +99,4 @@ def test_an_async_run_keeps_its_client_too(server, elsewhere):
     oai.configure(base_url=elsewhere.base_url)
     asyncio.run(run.wait_async(env={"get_weather": lambda city: "fog"}))
     assert run.status == "completed" and run.client is home
-    assert run.thread().list_messages()[0].text == "get_weather returned: fog"
+    assert oai.oai_list_messages(run.thread_id, client=home)[0].text == "get_weather returned: fog"

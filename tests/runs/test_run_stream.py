@@ -151,6 +151,6 @@ def test_recorded_streaming_tool_call_through_run_stream():
     assert step["step_details"]["tool_calls"][0]["function"]["output"] == "warm and sunny"
     assert run.event_data.thread["id"] == "thread_6oUGUBxLwhyApwhYBhWjHI5f"
     (message,) = run.event_data.messages.values()
-    recorded_final = [l for l in entries[-1]["ResponseBody"] if '"thread.message"' in l and '"completed"' in l]
+    recorded_final = [line for line in entries[-1]["ResponseBody"] if '"thread.message"' in line and '"completed"' in line]
     assert message["status"] == "completed" and message["content"][0]["text"]["value"] in recorded_final[-1]
     assert run.tool_calls[0].output == "warm and sunny"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 import oairun_jupyter as oai
 
 from ..support import contract
 from ..support.flows import make_assistant, streamed_run, wait_for
-
 
 
 def _declared_events() -> set[str]:

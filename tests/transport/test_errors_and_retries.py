@@ -235,8 +235,9 @@ def test_a_stream_error_event_reaches_the_caller(clock):
 
 
 def test_404_from_the_closed_openai_service_says_what_to_do():
-    from oairun_jupyter.transport import ClientConfig, SyncTransport
     import httpx
+
+    from oairun_jupyter.transport import ClientConfig, SyncTransport
 
     transport = SyncTransport(ClientConfig(), httpx.MockTransport(
         lambda request: httpx.Response(404, json={"error": {"message": "Not found", "type": "invalid_request_error"}})))

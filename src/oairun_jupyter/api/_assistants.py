@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import (REASONING_EFFORTS, check_choice, check_dict, check_metadata, check_number, list_params,
-                        object_id)
+from ..protocol import REASONING_EFFORTS, check_choice, check_dict, check_metadata, check_number, list_params, object_id
 from ..tools import tool_definitions
 from ._request import Endpoint, compact, send, send_list
 

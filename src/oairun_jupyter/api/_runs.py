@@ -11,8 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import (REASONING_EFFORTS, check_bool, check_choice, check_dict, check_include, check_metadata,
-                        check_tool_outputs, list_params, messages_list, object_id, run_options)
+from ..protocol import (
+    REASONING_EFFORTS,
+    check_bool,
+    check_choice,
+    check_dict,
+    check_include,
+    check_metadata,
+    check_tool_outputs,
+    list_params,
+    messages_list,
+    object_id,
+    run_options,
+)
 from ..tools import tool_definitions, tool_output_string
 from ._request import Endpoint, compact, send, send_list
 

@@ -5,20 +5,56 @@ The client's upper layers and the server both build on it; it imports nothing ou
 """
 
 from ._deltas import CONCATENATED_FIELDS, accumulate_message_delta, accumulate_run_step_delta, copy_json, merge_delta
-from ._errors import (APIConnectionError, APIError, APIStatusError, APIStreamError, APITimeoutError,
-                      AuthenticationError, BadRequestError, ConflictError, InternalServerError, NotFoundError,
-                      PermissionDeniedError, RateLimitError, StreamTruncatedError, UnprocessableEntityError,
-                      error_fields, status_error_class)
+from ._errors import (
+                      APIConnectionError,
+                      APIError,
+                      APIStatusError,
+                      APIStreamError,
+                      APITimeoutError,
+                      AuthenticationError,
+                      BadRequestError,
+                      ConflictError,
+                      InternalServerError,
+                      NotFoundError,
+                      PermissionDeniedError,
+                      RateLimitError,
+                      StreamTruncatedError,
+                      UnprocessableEntityError,
+                      error_fields,
+                      status_error_class,
+)
 from ._event_data import RunEventData
 from ._events import DONE, EventKind, StreamEvent, event_kind, interpret_sse
-from ._objects import (OBJECT_TYPES, APIObject, Assistant, ListObject, Message, RunStep, classify,
-                       register_object_type, text_of_message)
+from ._objects import (
+                      OBJECT_TYPES,
+                      APIObject,
+                      Assistant,
+                      ListObject,
+                      Message,
+                      RunStep,
+                      classify,
+                      register_object_type,
+                      text_of_message,
+)
 from ._run_options import messages_list, run_options
 from ._sse import ServerSentEvent, SSEDecoder, decode_sse
 from ._statuses import ACTIVE_STATUSES, FAILED_STATUSES, SUCCESSFUL_STATUSES, TERMINAL_STATUSES
-from ._validation import (REASONING_EFFORTS, check_bool, check_choice, check_dict, check_include, check_int,
-                          check_limit, check_list_of_dicts, check_metadata, check_number, check_order,
-                          check_tool_outputs, list_params, object_id)
+from ._validation import (
+                      REASONING_EFFORTS,
+                      check_bool,
+                      check_choice,
+                      check_dict,
+                      check_include,
+                      check_int,
+                      check_limit,
+                      check_list_of_dicts,
+                      check_metadata,
+                      check_number,
+                      check_order,
+                      check_tool_outputs,
+                      list_params,
+                      object_id,
+)
 
 __all__ = [
     "SSEDecoder", "ServerSentEvent", "decode_sse",

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ._validation import (check_bool, check_choice, check_dict, check_int, check_list_of_dicts,
-                          check_metadata, check_number)
+from ._validation import (
+    check_bool,
+    check_choice,
+    check_dict,
+    check_int,
+    check_list_of_dicts,
+    check_metadata,
+    check_number,
+)
 
 __all__ = ["run_options", "messages_list"]
 

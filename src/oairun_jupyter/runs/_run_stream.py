@@ -21,8 +21,16 @@ import logging
 from typing import Any, AsyncIterator, Callable, Iterator
 
 from ..api import oai_list_messages, oai_list_run_steps, oai_submit_tool_outputs, register_stream_type
-from ..protocol import (APIConnectionError, APIError, APIObject, APIStreamError, EventKind, RunEventData,
-                        StreamEvent, event_kind)
+from ..protocol import (
+    APIConnectionError,
+    APIError,
+    APIObject,
+    APIStreamError,
+    EventKind,
+    RunEventData,
+    StreamEvent,
+    event_kind,
+)
 from ..transport import AsyncEventStream, Client, EventStream
 from ._cancel import cancel_quietly, cancel_quietly_async
 from ._errors import RunError, RunStreamError

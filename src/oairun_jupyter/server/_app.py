@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .._version import __version__
-
 from ._engine import Engine
 from ._errors import ServiceError, error_response
 from ._routes_objects import object_routes

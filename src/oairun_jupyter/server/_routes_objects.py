@@ -8,8 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..protocol import (REASONING_EFFORTS, check_choice, check_dict, check_list_of_dicts, check_metadata,
-                        check_number, messages_list)
+from ..protocol import (
+    REASONING_EFFORTS,
+    check_choice,
+    check_dict,
+    check_list_of_dicts,
+    check_metadata,
+    check_number,
+    messages_list,
+)
 from ._body import checked, read_body
 from ._errors import invalid, not_found
 from ._pagination import page, page_params

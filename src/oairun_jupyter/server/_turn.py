@@ -12,8 +12,7 @@ from typing import Any, Callable
 
 from ._ids import new_id, now
 from ._payloads import message_payload, step_payload, text_part
-from .backends import (CodeInterpreterCall, FileSearchCall, TextDelta, ToolCallDelta, Usage,
-                       count_tokens)
+from .backends import CodeInterpreterCall, FileSearchCall, TextDelta, ToolCallDelta, Usage, count_tokens
 
 __all__ = ["Turn", "usage_payload"]
 

@@ -6,8 +6,8 @@ import dataclasses
 import os
 from typing import Mapping
 
-from ._clock import SYSTEM_CLOCK, Clock
 from .._secrets import Secret
+from ._clock import SYSTEM_CLOCK, Clock
 
 __all__ = ["Timeouts", "ClientConfig", "DEFAULT_BASE_URL", "config_from_env"]
 

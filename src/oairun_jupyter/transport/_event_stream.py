@@ -11,8 +11,16 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 import httpx
 
-from ..protocol import (DONE, APIConnectionError, APITimeoutError, ServerSentEvent, SSEDecoder,
-                        StreamEvent, StreamTruncatedError, interpret_sse)
+from ..protocol import (
+    DONE,
+    APIConnectionError,
+    APITimeoutError,
+    ServerSentEvent,
+    SSEDecoder,
+    StreamEvent,
+    StreamTruncatedError,
+    interpret_sse,
+)
 
 __all__ = ["EventStream", "AsyncEventStream"]
 

@@ -16,8 +16,7 @@ import httpx
 
 from .._secrets import redact
 from .._version import __version__
-from ..protocol import (APIConnectionError, APIError, APIStatusError, APITimeoutError, error_fields,
-                        status_error_class)
+from ..protocol import APIConnectionError, APIError, APIStatusError, APITimeoutError, error_fields, status_error_class
 from ._config import ClientConfig
 from ._retry import retry_delay, should_retry_status
 

@@ -16,7 +16,7 @@ import httpx
 
 from ..._secrets import Secret, redact
 from ...protocol import SSEDecoder
-from ._base import (BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage)
+from ._base import BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
 
 __all__ = ["ChatCompletionsBackend", "chat_request"]
 

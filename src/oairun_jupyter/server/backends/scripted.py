@@ -25,8 +25,18 @@ import re
 from typing import Any, AsyncIterator
 
 from .._ids import new_id
-from ._base import (BackendError, CodeInterpreterCall, FileSearchCall, Finish, TextDelta,
-                    ToolCallDelta, TurnContext, TurnEvent, Usage, count_tokens)
+from ._base import (
+    BackendError,
+    CodeInterpreterCall,
+    FileSearchCall,
+    Finish,
+    TextDelta,
+    ToolCallDelta,
+    TurnContext,
+    TurnEvent,
+    Usage,
+    count_tokens,
+)
 
 __all__ = ["ScriptedBackend", "last_user_text"]
 
