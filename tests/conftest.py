@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
+import tempfile
+import time
+from pathlib import Path
+
 import pytest
 
 from oairun_jupyter.transport import reset_default_client
+
+from .support.processes import kill_survivors, survivors
+
+_TEMP = Path(tempfile.gettempdir())
+_temp_before: set[str] = set()
+
+
+def _our_temp_folders() -> set[str]:
+    return {path.name for path in _TEMP.glob("oairun-*")}
+
+
+def pytest_sessionstart(session):
+    _temp_before.update(_our_temp_folders())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite fails if it leaves a process it started, or a temporary folder of its own, behind."""
+    deadline = time.monotonic() + 10  # kernels and servers being stopped may take a moment to exit
+    while (left := survivors()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    folders = sorted(_our_temp_folders() - _temp_before)
+    problems = [f"still running after the suite: {item}" for item in left]
+    problems += [f"temporary folder left behind: {_TEMP / name}" for name in folders]
+    if problems:
+        kill_survivors()
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("\n".join(problems), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -23,6 +22,7 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from ..support import processes  # noqa: E402
 from ..support.jupyterlab import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -55,9 +55,12 @@ def test_the_main_command_opens_the_quickstart_in_jupyterlab(tmp_path):
     # the "browser" prints what JupyterLab asks it to open (a page that redirects to the notebook)
     env = {**os.environ, "JUPYTER_PORT": str(port), "BROWSER": "echo OPEN-IN-BROWSER %s",
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    # checkpoints go to the test's folder: the repository stays as it was
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "jupyter_server_config.py").write_text(
+        f"c.FileCheckpoints.checkpoint_dir = {str(tmp_path / 'checkpoints')!r}\n")
     log = open(tmp_path / "lab.log", "w+")
-    process = subprocess.Popen(command, shell=True, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = processes.start(command, shell=True, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         url = opened = None
         deadline = time.monotonic() + 240
@@ -83,9 +86,9 @@ def test_the_main_command_opens_the_quickstart_in_jupyterlab(tmp_path):
                                    ".some(t => t.textContent === 'quickstart.ipynb')", timeout=60_000)
             browser.close()
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+        processes.stop(process, timeout=30)
         log.close()
+    assert not (ROOT / "notebooks" / ".ipynb_checkpoints").exists()
 
 
 def test_the_quickstart_runs_top_to_bottom_in_a_browser():

@@ -19,6 +19,7 @@ import pytest
 import oairun_jupyter as oai
 from oairun_jupyter.server import Store, start_local_server
 
+from ..support import processes
 from ..support.flows import make_assistant, wait_for
 
 
@@ -46,7 +47,7 @@ def _free_port() -> int:
 
 
 def _serve(db, port) -> subprocess.Popen:
-    process = subprocess.Popen(
+    process = processes.start(
         [sys.executable, "-m", "oairun_jupyter.server", "serve", "--port", str(port), "--db", str(db),
          "--pace-ms", "5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 20
@@ -56,7 +57,7 @@ def _serve(db, port) -> subprocess.Popen:
             return process
         except httpx.HTTPError:
             time.sleep(0.05)
-    process.kill()
+    processes.stop(process)
     raise AssertionError(f"the server did not start: {process.stdout.read()}")
 
 
@@ -99,5 +100,4 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
             assert listed.status in ("completed", "failed", "cancelled", "incomplete", "expired")
         assert Store(db).integrity_check() == "ok"
     finally:
-        process.terminate()
-        process.wait(10)
+        processes.stop(process)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import httpx
 
+from . import processes
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -50,7 +52,7 @@ class JupyterLab:
         env.pop("OPENAI_API_KEY", None)
         self.env = env
         self.log = open(self.base / "lab.log", "w")
-        self.process = subprocess.Popen(
+        self.process = processes.start(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
              "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
              "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True", "--allow-root",
@@ -79,11 +81,8 @@ class JupyterLab:
         return name
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        """Stop JupyterLab and its kernels (its whole process group), then remove its folders."""
+        processes.stop(self.process)
         self.log.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
@@ -114,9 +113,11 @@ def screenshot(page, name: str) -> Path:
 def launch_page(playwright, width: int = 1200, height: int = 1600):
     """(context, page) of Debian's chromium with a fresh profile; hostile code trips `window.__pwned`,
     and every dialog is recorded in `page.dialogs` (and dismissed)."""
+    profile = tempfile.mkdtemp(prefix="oairun-chromium-")
     context = playwright.chromium.launch_persistent_context(
-        tempfile.mkdtemp(prefix="oairun-chromium-"), executable_path=CHROMIUM, headless=True,
-        args=CHROMIUM_ARGS, viewport={"width": width, "height": height})
+        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": width, "height": height})
+    context.on("close", lambda _: shutil.rmtree(profile, ignore_errors=True))
     page = context.pages[0] if context.pages else context.new_page()
     page.add_init_script("window.__pwned = 0; window.alert = window.confirm = window.prompt = "
                          "() => { window.__pwned += 100; };")
