@@ -117,7 +117,14 @@ def launch_page(playwright, width: int = 1200, height: int = 1600):
     context = playwright.chromium.launch_persistent_context(
         profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
         viewport={"width": width, "height": height})
-    context.on("close", lambda _: shutil.rmtree(profile, ignore_errors=True))
+    close = context.close
+
+    def close_and_remove_profile(*args, **kwargs):  # the profile goes once chromium has stopped writing it
+        try:
+            close(*args, **kwargs)
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+    context.close = close_and_remove_profile
     page = context.pages[0] if context.pages else context.new_page()
     page.add_init_script("window.__pwned = 0; window.alert = window.confirm = window.prompt = "
                          "() => { window.__pwned += 100; };")
