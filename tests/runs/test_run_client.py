@@ -100,3 +100,31 @@ def test_an_async_run_keeps_its_client_too(server, elsewhere):
     asyncio.run(run.wait_async(env={"get_weather": lambda city: "fog"}))
     assert run.status == "completed" and run.client is home
     assert oai.oai_list_messages(run.thread_id, client=home)[0].text == "get_weather returned: fog"
+
+
+def test_a_raw_stream_keeps_its_client_open_while_it_is_read(server, elsewhere):
+    import gc
+    assistant = oai.oai_create_assistant("scripted", classify_response=False)["id"]
+    thread = oai.oai_create_thread(classify_response=False)["id"]
+    raw = oai.oai_create_run(thread, assistant, additional_messages=["/long 300"], stream=True,
+                             classify_response=False)
+    oai.configure(base_url=elsewhere.base_url)  # nothing but the stream holds the old default now
+    gc.collect()
+    names = [event.event for event in raw]
+    assert names[-1] == "thread.run.completed" and names.count("thread.message.delta") == 300
+
+
+def test_copies_keep_the_client_and_a_pickle_carries_none(server):
+    import copy
+    import pickle
+    run = _weather_run()
+    assert copy.copy(run).client is run.client and copy.deepcopy(run).client is run.client
+    assert copy.deepcopy(run).to_dict() == run.to_dict() and copy.deepcopy(run).to_dict() is not run.to_dict()
+    thread = oai.oai_retrieve_thread(run.thread_id)
+    for obj in (run, thread, oai.oai_list_messages(run.thread_id), oai.oai_retrieve_assistant(run.assistant_id)):
+        data = pickle.dumps(obj)
+        assert b"Secret" not in data and b"Client" not in data
+        back = pickle.loads(data)
+        assert type(back) is type(obj) and back.to_dict() == obj.to_dict()
+    revived = pickle.loads(pickle.dumps(run))
+    assert revived.client is oai.get_client() and revived.retrieve().status == "requires_action"

@@ -78,7 +78,7 @@ def send(endpoint: Endpoint, *, client: Client | None = None, classify_response:
     if stream:
         response = transport.open_stream(endpoint.method, endpoint.path,
                                          params=endpoint.params, body=endpoint.body)
-        reader = EventStream(response, _converter(classify_response, client))
+        reader = EventStream(response, _converter(classify_response, client), owner=client)
         return _stream_result(reader, classify_response, client)
     reply = transport.request(endpoint.method, endpoint.path, params=endpoint.params,
                               body=endpoint.body)
@@ -90,7 +90,7 @@ async def _send_async(endpoint: Endpoint, client: Client, classify_response: boo
     if stream:
         response = await transport.open_stream(endpoint.method, endpoint.path,
                                                params=endpoint.params, body=endpoint.body)
-        reader = AsyncEventStream(response, _converter(classify_response, client))
+        reader = AsyncEventStream(response, _converter(classify_response, client), owner=client)
         return _stream_result(reader, classify_response, client)
     reply = await transport.request(endpoint.method, endpoint.path, params=endpoint.params,
                                     body=endpoint.body)
@@ -99,14 +99,15 @@ async def _send_async(endpoint: Endpoint, client: Client, classify_response: boo
 
 def fetch(endpoint: Endpoint, client: Client | None = None) -> Response:
     """The raw `Response` (payload and headers) of one request, for callers that need headers."""
-    return (client or get_client()).sync.request(endpoint.method, endpoint.path, params=endpoint.params,
-                                                 body=endpoint.body)
+    client = client or get_client()  # held until the answer is read: a dropped client closes its pool
+    return client.sync.request(endpoint.method, endpoint.path, params=endpoint.params, body=endpoint.body)
 
 
 async def fetch_async(endpoint: Endpoint, client: Client | None = None) -> Response:
     """`fetch` through the async client."""
-    return await (client or get_client()).async_.request(endpoint.method, endpoint.path,
-                                                         params=endpoint.params, body=endpoint.body)
+    client = client or get_client()
+    return await client.async_.request(endpoint.method, endpoint.path, params=endpoint.params,
+                                       body=endpoint.body)
 
 
 class _Pager:

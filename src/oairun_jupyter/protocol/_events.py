@@ -30,19 +30,17 @@ class EventKind:
 
 
 def _kind_of(name: str) -> str | None:
-    if name == "thread.message.delta":
-        return EventKind.MESSAGE_DELTA
-    if name.startswith("thread.message."):
-        return EventKind.MESSAGE
-    if name == "thread.run.step.delta":
-        return EventKind.STEP_DELTA
-    if name.startswith("thread.run.step."):
-        return EventKind.STEP
-    if name.startswith("thread.run."):
-        return EventKind.RUN
+    """The kind by the name's shape: `thread.message.X`, `thread.run.step.X`, `thread.run.X`."""
+    parts = name.split(".")
     if name == "thread.created":
         return EventKind.THREAD
-    return None
+    if len(parts) == 3 and parts[:2] == ["thread", "message"] and parts[2]:
+        return EventKind.MESSAGE_DELTA if parts[2] == "delta" else EventKind.MESSAGE
+    if len(parts) == 4 and parts[:3] == ["thread", "run", "step"] and parts[3]:
+        return EventKind.STEP_DELTA if parts[3] == "delta" else EventKind.STEP
+    if len(parts) == 3 and parts[:2] == ["thread", "run"] and parts[2] and parts[2] != "step":
+        return EventKind.RUN
+    return None  # not a name of the protocol: nothing the client keeps
 
 
 # The contract's event names, looked up rather than matched on the per-event path.

@@ -11,6 +11,7 @@ object already at hand. Those classes register themselves with `register_object_
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 from typing import Any, ClassVar, Iterator
 
@@ -53,6 +54,25 @@ class APIObject:
         if name in type(self).FIELDS:
             return None
         raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+
+    def __copy__(self):
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __deepcopy__(self, memo: dict):
+        client = self.__dict__.get("_client")
+        if client is not None:
+            memo[id(client)] = client  # a copy sends through the same client: it is not copied
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        twin.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return twin
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_client", None)  # a pickle carries the payload, never a key or connections
+        return state
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self.FIELDS) | set(self._payload))

@@ -86,6 +86,10 @@ class Run(APIObject):
         object.__setattr__(self, "_pending", None)
         object.__setattr__(self, "tool_calls", [])  # every ToolCallRecord of this run
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_client", get_client())  # unpickled: the default client of now
+
     def _set_payload(self, payload: dict[str, Any]) -> None:
         super()._set_payload(payload)
         notify(self, "run", payload)

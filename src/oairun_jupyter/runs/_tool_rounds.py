@@ -57,11 +57,16 @@ def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
     return _outputs(run, records, options), records
 
 
+async def _nobody_to_ask(record: ToolCallRecord) -> tuple[str, None]:
+    return "reject", None
+
+
 async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
                           on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
-    """`run_tools_sync` on the running event loop."""
-    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout,
-                            approve=approver_of(run) if options.confirm else None)
+    """`run_tools_sync` on the running event loop. With `confirm`, each call waits for the run's
+    approver; with nobody to ask (no widget shown), every call is rejected: approval fails closed."""
+    approve = (approver_of(run) or _nobody_to_ask) if options.confirm else None
+    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout, approve=approve)
     records = await executor.run_async(_pending_calls(run), on_record or _tracker(run))
     return _outputs(run, records, options), records
 

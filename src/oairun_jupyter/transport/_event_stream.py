@@ -36,8 +36,10 @@ def _broken(exc: httpx.HTTPError) -> APIConnectionError:
 
 
 class _StreamBase:
-    def __init__(self, response: httpx.Response, convert: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, response: httpx.Response, convert: Callable[[Any], Any] | None = None,
+                 owner: Any = None) -> None:
         self.response = response
+        self._owner = owner  # the client whose pool the response reads from: kept open while we read
         self._convert = convert or _identity
         self._decoder = SSEDecoder()
         self.done = False

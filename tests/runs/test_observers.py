@@ -1,0 +1,87 @@
+"""Who hears of a run's changes: kept beside the run, not on it; approval fails closed."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+
+import oairun_jupyter as oai
+from oairun_jupyter.runs import approver_of, notify, observe, set_approver
+
+from ..support.flows import WEATHER_TOOL
+
+
+def test_listeners_of_every_kind_are_called_and_a_clone_has_none():
+    run = oai.Run(resp={"object": "thread.run", "id": "run_1", "thread_id": "thread_1", "status": "queued"})
+    heard, seen = [], []
+    observe(run, lambda kind, data: heard.append(kind))
+    observe(run, lambda kind, data: seen.append(data))
+    observe(run, print)  # a builtin is a fine listener too
+    notify(run, "tool", "x")
+    assert heard == ["tool"] and seen == ["x"]
+    twin = run.clone()
+    notify(twin, "tool", "y")
+    assert heard == ["tool"]
+
+
+def test_a_bound_method_listener_does_not_keep_its_object_alive():
+    class Owner:
+        def __init__(self):
+            self.heard = []
+
+        def hear(self, kind, data):
+            self.heard.append(kind)
+    run = oai.Run(resp={"object": "thread.run", "id": "run_1", "thread_id": "thread_1", "status": "queued"})
+    owner = Owner()
+    observe(run, owner.hear)
+    notify(run, "run", {})
+    assert owner.heard == ["run"]
+    del owner
+    gc.collect()
+    notify(run, "run", {})  # the dead listener is skipped
+
+
+def _subscribe_at_once(run, heard: list, count: int) -> None:
+    barrier = threading.Barrier(count)
+
+    def subscribe(n: int) -> None:
+        barrier.wait()
+        observe(run, lambda kind, data: heard.append(n))
+    workers = [threading.Thread(target=subscribe, args=(n,)) for n in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
+def test_concurrent_observers_are_all_kept():
+    for _ in range(200):
+        run = oai.Run(resp={"object": "thread.run", "id": "run_1", "thread_id": "thread_1", "status": "queued"})
+        heard: list[int] = []
+        _subscribe_at_once(run, heard, 4)
+        notify(run, "run", {})
+        assert sorted(heard) == [0, 1, 2, 3]
+
+
+def test_confirm_with_nobody_to_ask_rejects_every_call(server):
+    assistant = oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL])
+    run = oai.Run(oai.oai_create_thread(messages=['get_weather {"city": "Rome"}']), assistant_id=assistant)
+    called = []
+    assert approver_of(run) is None
+    asyncio.run(run.wait_async(env={"get_weather": lambda city: called.append(city) or "sun"}, confirm=True))
+    assert called == []
+    assert run.status == "completed" and run.tool_calls[0].status == "refused"
+    assert "rejected" in run.tool_calls[0].output
+
+
+def test_an_approver_decides(server):
+    assistant = oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL])
+    run = oai.Run(oai.oai_create_thread(messages=['get_weather {"city": "Rome"}']), assistant_id=assistant)
+
+    async def approve(record):
+        return "approve", '{"city": "Paris"}'
+    set_approver(run, approve)  # a plain function is held as given
+    gc.collect()
+    asyncio.run(run.wait_async(env={"get_weather": lambda city: f"sun in {city}"}, confirm=True))
+    assert run.tool_calls[0].output == "sun in Paris"
