@@ -36,15 +36,3 @@ class IdentityTable:
                 entries.pop(ident, None)
         with self._lock:
             entries[ident] = (weakref.ref(key, forget), value)
-
-    def pop(self, key: Any, default: Any = None) -> Any:
-        """Remove `key`'s entry and return its value (or `default`)."""
-        with self._lock:
-            entry = self._entries.get(id(key))
-            if entry is None or entry[0]() is not key:
-                return default
-            del self._entries[id(key)]
-            return entry[1]
-
-    def __len__(self) -> int:
-        return sum(1 for ref, _ in list(self._entries.values()) if ref() is not None)

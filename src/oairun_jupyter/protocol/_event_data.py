@@ -37,9 +37,10 @@ class RunEventData:
         self.messages: dict[str, dict[str, Any]] = {}
         self.run_steps: dict[str, dict[str, Any]] = {}
 
-    def apply(self, event: str, data: Any) -> None:
-        """Fold one event (its name and its decoded JSON payload) into the state."""
-        kind = event_kind(event)
+    def apply(self, event: str, data: Any, kind: str | None = None) -> None:
+        """Fold one event (its name and its decoded JSON payload) into the state; `kind` is the
+        event's `event_kind` when the caller has it already (it is looked up otherwise)."""
+        kind = kind or event_kind(event)
         if kind == EventKind.MESSAGE_DELTA:
             accumulate_message_delta(self._snapshot(self.messages, data, "thread.message"), data)
         elif kind == EventKind.STEP_DELTA:

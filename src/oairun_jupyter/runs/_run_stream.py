@@ -89,8 +89,9 @@ class RunStream(Run):
 
     def _absorb_event(self, event: StreamEvent) -> None:
         data = _plain(event.data)
-        self.event_data.apply(event.event, data)
-        if event_kind(event.event) == EventKind.RUN:
+        kind = event_kind(event.event)  # once per event, for both uses
+        self.event_data.apply(event.event, data, kind)
+        if kind == EventKind.RUN:
             self._set_payload(data)
         notify(self, "event", event)
 
