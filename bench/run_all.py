@@ -50,6 +50,7 @@ def main() -> None:
         ("1M / 100k deltas, memory above the text", f"{r['memory']:.2f}x", "<= 12x", r["memory"] <= 12),
         ("widget messages per second", f"{w['messages_per_s']:.1f}/s ({w['messages']:.0f} in {w['seconds']:.2f} s)",
          "<= 20/s", w["messages_per_s"] <= 20),
+        ("widget messages in the busiest second", f"{w['busiest_second']}", "<= 24", w["busiest_second"] <= 24),
         ("widget bytes / text length (without the one-time module)",
          f"{w['bytes_over_text']:.2f}x ({w['bytes_over_text_without_module']:.2f}x)", "<= 2x",
          w["bytes_over_text_without_module"] <= 2),

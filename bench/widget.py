@@ -58,7 +58,18 @@ def one(client, deltas: int, displayed: bool) -> dict:
     module = sum(len(json.dumps(m["content"])) for m in widget if m["msg_type"] == "comm_open")
     times = [m["received"] for m in widget]
     return {"cpu": cpu, "messages": len(widget), "bytes": sent, "module": module, "text": text_length,
-            "seconds": (times[-1] - times[0]) if times else 0.0}
+            "seconds": (times[-1] - times[0]) if times else 0.0, "busiest_second": busiest_second(times)}
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most messages that arrived within any one second (a window starting at each arrival)."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, moment in enumerate(ordered):
+        while ordered[first] <= moment - 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
 
 
 def measure(deltas: int = 100_000, repeat: int = 3) -> dict:
@@ -76,6 +87,7 @@ def measure(deltas: int = 100_000, repeat: int = 3) -> dict:
     return {"deltas": deltas, "text_chars": text, "messages": median(shown, "messages"),
             "seconds": median(shown, "seconds"),
             "messages_per_s": median(shown, "messages") / max(median(shown, "seconds"), 1e-9),
+            "busiest_second": max(r["busiest_second"] for r in shown),
             "bytes": median(shown, "bytes"), "module_bytes": median(shown, "module"),
             "bytes_over_text": median(shown, "bytes") / text,
             "bytes_over_text_without_module": (median(shown, "bytes") - median(shown, "module")) / text,
@@ -93,6 +105,7 @@ def main() -> None:
     print(f"  widget messages: {f['messages']:.0f} over {f['seconds']:.2f} s ({f['messages_per_s']:.1f}/s), bytes "
           f"{f['bytes']:,.0f} = {f['bytes_over_text']:.2f} x the text; without the one-time widget module "
           f"({f['module_bytes']:,.0f} bytes): {f['bytes_over_text_without_module']:.2f} x")
+    print(f"  busiest second: {f['busiest_second']} widget messages (throttle: 2 per write, 10 writes/s)")
     print(f"  kernel CPU: {f['cpu_with_widget_s']:.2f} s with the widget, {f['cpu_without_s']:.2f} s without "
           f"(ratio {f['cpu_ratio']:.2f})")
 

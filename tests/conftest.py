@@ -11,9 +11,11 @@ import pytest
 from oairun_jupyter.transport import reset_default_client
 
 from .support.processes import kill_survivors, survivors
+from .support.sockets import listening_ports
 
 _TEMP = Path(tempfile.gettempdir())
 _temp_before: set[str] = set()
+_ports_before: set[int] = set()
 
 
 def _our_temp_folders() -> set[str]:
@@ -22,15 +24,20 @@ def _our_temp_folders() -> set[str]:
 
 def pytest_sessionstart(session):
     _temp_before.update(_our_temp_folders())
+    _ports_before.update(listening_ports())
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The suite fails if it leaves a process it started, or a temporary folder of its own, behind."""
+    """The suite fails if it leaves a process it started, a port it listens on, or a temporary folder
+    of its own behind."""
     deadline = time.monotonic() + 10  # kernels and servers being stopped may take a moment to exit
     while (left := survivors()) and time.monotonic() < deadline:
         time.sleep(0.2)
     folders = sorted(_our_temp_folders() - _temp_before)
+    ports = sorted(listening_ports() - _ports_before)
     problems = [f"still running after the suite: {item}" for item in left]
+    problems += [f"still listening after the suite: 127.0.0.1:{port} (a server a test started and never stopped)"
+                 for port in ports]
     problems += [f"temporary folder left behind: {_TEMP / name}" for name in folders]
     if problems:
         kill_survivors()

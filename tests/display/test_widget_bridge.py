@@ -13,6 +13,7 @@ from jupyter_client.manager import start_new_kernel
 import oairun_jupyter as oai
 from oairun_jupyter.display import RunWidgetBridge
 
+from ..support.deadline import Deadline
 from ..support.flows import WEATHER_TOOL
 
 
@@ -20,7 +21,9 @@ def _execute(client, code: str, timeout: float = 120) -> list[dict]:
     """Run code in the kernel; every iopub message it caused, with its arrival time."""
     msg_id = client.execute(code)
     seen = []
+    deadline = Deadline(timeout, f"the kernel to finish {code[:40]!r}")
     while True:
+        deadline.check(len(seen))
         message = client.get_iopub_msg(timeout=timeout)
         message["received"] = time.monotonic()
         if message["parent_header"].get("msg_id") != msg_id and message["msg_type"] != "comm_msg":
@@ -44,12 +47,9 @@ def test_a_20000_delta_run_stays_within_the_widget_message_limit():
         assert len(opens) == 1
         widget_comm = opens[0]["content"]["comm_id"]
         updates = [m for m in messages if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == widget_comm]
-        span = updates[-1]["received"] - updates[0]["received"]
-        assert span > 1.0, "the run should stream for a while"
-        # at most about 20 a second, over any one-second window
-        times = [m["received"] for m in updates]
-        busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-        assert busiest <= 24, f"{busiest} widget messages in one second"
+        # the rate itself (messages in the busiest second) is measured by bench/widget.py; that the
+        # writes are throttled, whatever the clock, by test_deltas_between_two_writes_travel_as_one_message
+        assert len(updates) >= 2, "the text should arrive in several writes while it streams"
         check = _execute(client, "import json\nfrom oairun_jupyter.display import bridge_of\n"
                                  "print(json.dumps([len(run.event_data.messages), "
                                  "list(run.event_data.messages.values())[0]['content'][0]['text']['value'] == "
@@ -106,7 +106,9 @@ def test_approval_mode_waits_for_each_decision(assistant):
 
         async def click_when_asked():
             answered = set()
+            deadline = Deadline(60, "three calls waiting for approval")
             while len(answered) < 3:
+                deadline.check(answered)
                 await asyncio.sleep(0.01)
                 for call_id in list(bridge.widget.confirm):
                     if call_id in answered:
@@ -135,3 +137,30 @@ def test_confirm_in_a_blocking_wait_says_what_to_do_instead(assistant):
     with pytest.raises(ValueError, match=r"await run.wait_async\(confirm=True\)"):
         run_tools_sync(run, {}, WaitOptions.make(confirm=True))
     run.cancel()
+
+
+def test_deltas_between_two_writes_travel_as_one_message(assistant):
+    # a write interval longer than the run: every delta arrives between the first write and the next
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/long 2000"]}, stream=True)
+    bridge = RunWidgetBridge(run, rate=1e-4)
+    sent = []
+    bridge.widget.send = lambda content, buffers=None: sent.append(content)  # the comm is not opened here
+    written_at_start = bridge.messages_sent
+    events, deltas = iter(run), 0
+    while deltas < 500:
+        deltas += next(events).event == "thread.message.delta"
+    assert bridge.messages_sent == written_at_start, "no write before the interval has passed"
+    assert bridge._timer is not None and bridge._timer.is_alive(), "the next write is scheduled"
+    bridge.flush()  # mid-message: the 500 deltas so far travel as one piece, in one message
+    assert bridge._timer is None, "the write cancelled the scheduled one"
+    (append,) = sent
+    ((kind, message_id, offset, text),) = append["pieces"]
+    assert (kind, offset) == ("m", 0) and text == " ".join(f"w{n}" for n in range(500))
+    for _ in events:
+        pass
+    assert run.status == "completed"
+    written = bridge.messages_sent
+    bridge.flush()
+    assert bridge.messages_sent == written + 1  # one trait update, with the finished text in it
+    assert bridge.widget.messages[-1]["text"] == " ".join(f"w{n}" for n in range(2000))
+    assert len(sent) == 1  # the finished message's text travelled in the traits, not again as pieces

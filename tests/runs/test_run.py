@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import _thread
 import asyncio
 import json
-import threading
 import time
 
 import pandas as pd
@@ -196,22 +194,7 @@ def test_a_timeout_cancels_the_run_on_the_server(assistant):
     assert wait_for(run.thread_id, run.id, ("cancelled",))["status"] == "cancelled"
 
 
-def test_an_interrupt_during_wait_cancels_the_run(assistant):
-    run = _new_run(assistant, "/pace 50\n/long 1000")
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        run.wait()
-    assert wait_for(run.thread_id, run.id, ("cancelled",))["status"] == "cancelled"
-
-
-def test_an_interrupt_during_a_tool_cancels_the_run(assistant):
-    def get_weather(city):
-        raise KeyboardInterrupt  # what the kernel's stop button raises
-    run = _new_run(assistant, 'get_weather {"city": "Q"}')
-    with pytest.raises(KeyboardInterrupt):
-        run.wait()
-    assert wait_for(run.thread_id, run.id, ("cancelled",))["status"] == "cancelled"
+# interrupts, cancelled tasks and raised tool errors on every path: test_cancel_paths.py
 
 
 def test_await_run_inside_a_running_event_loop(assistant):

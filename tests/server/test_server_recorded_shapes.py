@@ -12,6 +12,7 @@ import pytest
 import oairun_jupyter as oai
 from oairun_jupyter.server import start_local_server
 
+from ..support.flows import polled_until, wait_for
 from ..support.replay import RECORDED, load_entries, parse_sse_text
 
 
@@ -40,14 +41,11 @@ def test_function_tools_work_polls_through_the_same_statuses(paced_server):
     _assert_fields_cover(assistant.to_dict(), entries[0]["ResponseBody"], "assistant")
     run = oai.oai_create_thread_and_run(assistant, thread={"messages": [
         'get_favorite_food_for_day_of_week {"day_of_week": "Thursday"}']}, classify_response=False)
-    polled = [run]
-    while polled[-1]["status"] != "requires_action":
-        polled.append(oai.oai_retrieve_run(run["thread_id"], run["id"], classify_response=False))
+    polled = polled_until(run["thread_id"], run["id"], ("requires_action",), first=run, interval=0.005)
     (call,) = polled[-1]["required_action"]["submit_tool_outputs"]["tool_calls"]
-    polled.append(oai.oai_submit_tool_outputs(run["thread_id"], run["id"],
-                                              [oai.oai_tool_output(call["id"], "tacos")], classify_response=False))
-    while polled[-1]["status"] != "completed":
-        polled.append(oai.oai_retrieve_run(run["thread_id"], run["id"], classify_response=False))
+    submitted = oai.oai_submit_tool_outputs(run["thread_id"], run["id"],
+                                            [oai.oai_tool_output(call["id"], "tacos")], classify_response=False)
+    polled += polled_until(run["thread_id"], run["id"], ("completed",), first=submitted, interval=0.005)
     assert _statuses(polled) == _statuses(recorded_runs) == [
         "queued", "in_progress", "requires_action", "queued", "in_progress", "completed"]
     for ours, theirs in zip(polled, recorded_runs):
@@ -102,9 +100,7 @@ def test_basic_run_operations_give_the_same_shapes(paced_server):
     run = oai.oai_create_run(thread["id"], assistant["id"], additional_messages=[],
                              include=["step_details.tool_calls[*].file_search.results[*].content"],
                              classify_response=False)
-    done = oai.oai_retrieve_run(thread["id"], run["id"], classify_response=False)
-    while done["status"] != "completed":
-        done = oai.oai_retrieve_run(thread["id"], run["id"], classify_response=False)
+    done = wait_for(thread["id"], run["id"], ("completed",))
     runs = oai.oai_list_runs(thread["id"], classify_response=False)
     messages = oai.oai_list_messages(thread["id"], classify_response=False)
     base = "https://api.openai.com/v1"

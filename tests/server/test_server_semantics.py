@@ -10,6 +10,7 @@ import pytest
 
 import oairun_jupyter as oai
 
+from ..support.deadline import Deadline
 from ..support.flows import make_assistant, stream_events, streamed_run, wait_for
 
 
@@ -21,8 +22,10 @@ def test_polling_shows_the_status_sequence_and_asks_for_a_poll_interval(server):
     assistant = make_assistant()
     run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/pace 20\nhello polling world"]})
     seen = [run.status]
+    deadline = Deadline(10, "the run to end")
     with httpx.Client() as client:
         while seen[-1] not in ("completed", "failed"):
+            deadline.check(seen)
             response = client.get(f"{server.base_url}/threads/{run.thread_id}/runs/{run.id}",
                                   headers={"OpenAI-Beta": "assistants=v2"})
             assert response.headers["openai-poll-after-ms"] == "20"

@@ -4,6 +4,9 @@ Each accepted connection is forwarded to the upstream port; the proxy's `plan` d
 connection, what goes wrong: answer with an HTTP error status instead of forwarding, drop the
 connection after some bytes of the response, stall the response, or cut it in the middle of an
 SSE event. Requests it saw are counted by their first line.
+
+`stop()` ends everything it started: the listener stops accepting (the port refuses), every open
+socket is shut, a stalled relay wakes, and each of its threads is joined.
 """
 
 from __future__ import annotations
@@ -39,16 +42,43 @@ class FaultProxy:
         self._listener.listen(64)
         self.port = self._listener.getsockname()[1]
         self._stop = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self._spawn(self._accept)
         return self
+
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name="fault-proxy")
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
+
+    def _track(self, sock: socket.socket) -> socket.socket:
+        with self._lock:
+            self._open.add(sock)
+        return sock
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Refuse new connections, shut every open one, and join every thread of the proxy."""
         self._stop.set()
+        # shutdown wakes a thread blocked in accept(); close alone does not on Linux
+        for sock in [self._listener, *self._open]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # not connected, or already closed by its thread
         self._listener.close()
+        deadline = time.monotonic() + timeout
+        for thread in list(self._threads):
+            thread.join(max(deadline - time.monotonic(), 0))
+        alive = [thread for thread in self._threads if thread.is_alive()]
+        if alive:
+            raise RuntimeError(f"FaultProxy.stop: {len(alive)} thread(s) still running after {timeout} s")
 
     def __enter__(self) -> "FaultProxy":
         return self.start()
@@ -62,7 +92,10 @@ class FaultProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            if self._stop.is_set():
+                client.close()
+                return
+            self._spawn(self._serve, self._track(client))
 
     @staticmethod
     def _read_request(sock: socket.socket) -> bytes:
@@ -103,16 +136,21 @@ class FaultProxy:
                 return
             # ask upstream for a closed connection so the response ends with the socket
             request = request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
-            with socket.create_connection(("127.0.0.1", self.upstream_port)) as upstream:
+            with self._track(socket.create_connection(("127.0.0.1", self.upstream_port))) as upstream:
                 upstream.sendall(request)
                 self._relay(upstream, client, fault)
+                self._forget(upstream)
         except OSError:
             pass
         finally:
+            self._forget(client)
             client.close()
 
-    @staticmethod
-    def _relay(upstream: socket.socket, client: socket.socket, fault: Fault) -> None:
+    def _forget(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(sock)
+
+    def _relay(self, upstream: socket.socket, client: socket.socket, fault: Fault) -> None:
         sent = 0
         while True:
             chunk = upstream.recv(65536)
@@ -126,7 +164,7 @@ class FaultProxy:
                     cut = start + 10 if start >= 0 else cut  # inside the event's JSON
                 client.sendall(chunk[:cut])
                 if fault.stall_after is not None:
-                    time.sleep(30)  # the client's read timeout must notice
+                    self._stop.wait(30)  # the client's read timeout must notice; stop() wakes it
                 return
             client.sendall(chunk)
             sent += len(chunk)

@@ -7,6 +7,8 @@ from typing import Any
 
 import oairun_jupyter as oai
 
+from .deadline import Deadline
+
 WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "The weather in a city.",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
@@ -34,12 +36,19 @@ def streamed_run(assistant_id: str, text: str, **options: Any) -> list[tuple[str
     return events
 
 
+def polled_until(thread_id: str, run_id: str, statuses: tuple[str, ...], first: dict[str, Any] | None = None,
+                 timeout: float = 10.0, interval: float = 0.01) -> list[dict[str, Any]]:
+    """Every retrieval of the run (after `first`, when given) up to one in `statuses`."""
+    deadline = Deadline(timeout, f"the run to become one of {statuses}")
+    seen = [first] if first is not None else []
+    while not seen or seen[-1]["status"] not in statuses:
+        deadline.check(seen[-1]["status"] if seen else None)
+        if seen:
+            time.sleep(interval)
+        seen.append(oai.oai_retrieve_run(thread_id, run_id, classify_response=False))
+    return seen
+
+
 def wait_for(thread_id: str, run_id: str, statuses: tuple[str, ...], timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = oai.oai_retrieve_run(thread_id, run_id, classify_response=False)
-        if run["status"] in statuses:
-            return run
-        if time.monotonic() > deadline:
-            raise AssertionError(f"run stayed {run['status']}, wanted {statuses}")
-        time.sleep(0.01)
+    """The run, once its status is one of `statuses`; AssertionError after `timeout` seconds."""
+    return polled_until(thread_id, run_id, statuses, timeout=timeout)[-1]

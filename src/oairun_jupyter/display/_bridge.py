@@ -118,6 +118,9 @@ class RunWidgetBridge:
         """Write what changed now (also called at the end of a run)."""
         with self._lock:
             self._last_flush = time.monotonic()
+            if self._timer is not None:  # this write covers what the timer was waiting to write
+                self._timer.cancel()
+                self._timer = None
             dirty, self._dirty = self._dirty, set()
             final = self.run.is_terminal
             if final:

@@ -1,0 +1,134 @@
+"""Every way out of a wait cancels the run on the server, on all four paths: polling and streaming,
+sync and async. An interrupt is sent once the run is seen in progress, never on a timer, so it
+always lands inside the wait it means to interrupt."""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+
+import pytest
+
+import oairun_jupyter as oai
+from oairun_jupyter import Run
+from oairun_jupyter.runs._observers import observe
+
+from ..support.flows import WEATHER_TOOL, wait_for
+
+SLOW = "/pace 50\n/long 1000"  # in progress for about 50 s unless cancelled
+TOOL_CALL = 'get_weather {"city": "Oslo"}'
+PATHS = ["poll", "stream"]
+
+
+@pytest.fixture
+def assistant(server):
+    return oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL])
+
+
+def _start(assistant, path: str, text: str):
+    thread = oai.oai_create_thread(messages=[text])
+    if path == "poll":
+        return Run(thread, assistant_id=assistant)
+    return oai.oai_create_run(thread, assistant, stream=True)
+
+
+async def _start_async(assistant, path: str, text: str):
+    thread = await oai.oai_create_thread(messages=[text], async_=True)
+    if path == "poll":
+        return Run(thread, assistant_id=assistant, async_=True)
+    return await oai.oai_create_run(thread, assistant, stream=True, async_=True)
+
+
+def _when_in_progress(run, act) -> list[bool]:
+    """Call `act()` once, the first time the run is seen in progress; the list says it happened."""
+    done: list[bool] = []
+
+    def listener(kind, data):
+        if not done and run.status == "in_progress":
+            done.append(True)
+            act()
+    observe(run, listener)
+    return done
+
+
+def _assert_cancelled(run) -> None:
+    assert wait_for(run.thread_id, run.id, ("cancelled",))["status"] == "cancelled"
+
+
+def _failing_tool(city):
+    raise ValueError(f"no weather for {city}")
+
+
+def _interrupting_tool(city):
+    raise KeyboardInterrupt  # what the kernel's stop button raises inside a tool
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_interrupt_while_waiting_cancels_the_run(assistant, path):
+    run = _start(assistant, path, SLOW)
+    sent = _when_in_progress(run, _thread.interrupt_main)
+    with pytest.raises(KeyboardInterrupt):
+        run.wait()
+    assert sent == [True]
+    _assert_cancelled(run)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_interrupt_inside_a_tool_cancels_the_run(assistant, path):
+    run = _start(assistant, path, TOOL_CALL)
+    with pytest.raises(KeyboardInterrupt):
+        run.wait(env={"get_weather": _interrupting_tool})
+    _assert_cancelled(run)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_tool_error_raised_cancels_the_run(assistant, path):
+    run = _start(assistant, path, TOOL_CALL)
+    with pytest.raises(oai.ToolCallError, match="no weather for Oslo"):
+        run.wait(env={"get_weather": _failing_tool}, on_tool_error="raise")
+    _assert_cancelled(run)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_interrupted_await_cancels_the_run(assistant, path):
+    # asyncio.run turns the interrupt into the cancellation of its task, as an interrupted cell does
+    started = []
+
+    async def main():
+        run = await _start_async(assistant, path, SLOW)
+        started.append(run)
+        sent = _when_in_progress(run, _thread.interrupt_main)
+        try:
+            await run.wait_async()
+        finally:
+            started.append(sent)
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+    run, sent = started
+    assert sent == [True]
+    _assert_cancelled(run)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_cancelled_task_cancels_the_run(assistant, path):
+    async def main():
+        run = await _start_async(assistant, path, SLOW)
+        seen = asyncio.Event()
+        _when_in_progress(run, seen.set)
+        waiting = asyncio.create_task(run.wait_async())
+        await asyncio.wait_for(seen.wait(), 30)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        return run
+    _assert_cancelled(asyncio.run(main()))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_tool_error_raised_in_async_cancels_the_run(assistant, path):
+    async def main():
+        run = await _start_async(assistant, path, TOOL_CALL)
+        with pytest.raises(oai.ToolCallError, match="no weather for Oslo"):
+            await run.wait_async(env={"get_weather": _failing_tool}, on_tool_error="raise")
+        return run
+    _assert_cancelled(asyncio.run(main()))
