@@ -19,7 +19,7 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import JupyterLab, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
+from ..support.jupyterlab import JupyterLab, assert_links_inert, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
 
 assert len(PAYLOADS) >= 30
 
@@ -52,16 +52,9 @@ def lab():
 
 def _assert_nothing_ran(page) -> None:
     outputs = ".jp-OutputArea-output"
-    for link in page.locator(f"{outputs} a").all():  # a link only runs when followed: follow them all
-        try:
-            link.click(modifiers=["Control"], timeout=2000)
-        except Exception:
-            pass
-    for summary in page.locator(f"{outputs} summary").all()[:20]:
-        try:
-            summary.click(timeout=1000)
-        except Exception:
-            pass
+    assert_links_inert(page, f"{outputs} .oairun-run")
+    for summary in page.locator(f"{outputs} .oairun-run summary").all()[:20]:
+        summary.click(timeout=5000)  # opening a details element fires its toggle handlers, if any survived
     page.wait_for_timeout(800)
     assert page.evaluate("window.__pwned") == 0 and page.dialogs == []
     for selector in ("script", "iframe", "object", "embed", "[onerror]", "[onload]", "[onfocus]", "[ontoggle]",

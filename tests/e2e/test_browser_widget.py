@@ -19,7 +19,7 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import JupyterLab, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
+from ..support.jupyterlab import JupyterLab, assert_links_inert, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
 
 HOSTILE = [
     "<img src=x onerror=window.__pwned=1>",
@@ -99,10 +99,9 @@ def test_a_run_streams_live_with_tool_cards_and_hostile_text_runs_nothing(lab, p
     assert card.locator(".oairun-tool-fn").text_content() == "\u2192 get_weather"
     assert "sunny in Paris" in card.locator(".oairun-output pre").first.text_content()
     assert "waiting for tools" not in page.locator(".jp-OutputArea-output .oairun-badge").all_text_contents()
-    # hostile markup: rendered as nothing active; links are clicked to be sure
-    for link in page.locator(".jp-OutputArea-output .oairun-run a").all():
-        link.click(modifiers=["Control"])
-    page.wait_for_timeout(500)
+    # hostile markup: rendered as nothing active, and no link can run code
+    assert_links_inert(page, ".jp-OutputArea-output .oairun-run")
+    assert page.locator(".jp-OutputArea-output .oairun-run a").count() >= 1  # the links are there, made harmless
     assert page.evaluate("window.__pwned") == 0 and page.dialogs == []
     assert page.locator(".jp-OutputArea-output .oairun-run script, .jp-OutputArea-output .oairun-run iframe").count() == 0
     assert page.locator(".jp-OutputArea-output .oairun-run [onerror], .jp-OutputArea-output .oairun-run [onload]").count() == 0

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from ..support.notebooks import execute, make_notebook, outputs_text, widget_states
+from ..support.notebooks import execute, execute_interrupting, make_notebook, outputs_text, printed, streaming_text, widget_states
 
 PRELUDE = """
 %load_ext oairun_jupyter
@@ -96,14 +96,14 @@ def test_user_mistakes_are_one_line():
 
 
 def test_background_runs_and_interrupts():
-    notebook = execute(make_notebook(
+    notebook = execute_interrupting(make_notebook(
         PRELUDE,
         "%%oai_run --background --out bg\n/pace 20\n/long 60",
         "print('next cell ran while the run was', bg.status)",
         "import time\nfor _ in range(500):\n    if bg.is_terminal: break\n    time.sleep(0.02)\nprint(bg.status)",
         "%%oai_run --out slow\n/pace 20\n/long 5000",
         "print('after the interrupt:', slow.retrieve().status)",
-    ), timeout=3, interrupt_on_timeout=True, allow_errors=True)
+    ), {4: streaming_text})
     assert outputs_text(notebook.cells[2]).strip() in ("next cell ran while the run was in_progress",
                                                         "next cell ran while the run was queued")
     assert outputs_text(notebook.cells[3]).strip() == "completed"
@@ -123,11 +123,12 @@ def test_loading_through_the_ipython_extensions_configuration(tmp_path):
 
 
 def test_an_interrupt_while_a_tool_runs_cancels_the_run_and_the_next_cell_runs():
-    notebook = execute(make_notebook(
-        PRELUDE + "\nimport time\ndef slow(seconds: int) -> str:\n    time.sleep(seconds)\n    return 'done'",
+    notebook = execute_interrupting(make_notebook(
+        PRELUDE + "\nimport time\ndef slow(seconds: int) -> str:\n    print('slow started', flush=True)\n"
+                  "    time.sleep(seconds)\n    return 'done'",
         '%%oai_run --tools slow\nslow {{"seconds": 30}}',
         "print('next cell:', _oai_run.retrieve().status)",
-    ), timeout=4, interrupt_on_timeout=True, allow_errors=True)
+    ), {1: printed("slow started")})
     assert "cancelled on the server (interrupted)" in _stderr(notebook.cells[1])
     assert outputs_text(notebook.cells[2]).strip() == "next cell: cancelled"
     (state,) = [s for s in widget_states(notebook) if s.get("header")]

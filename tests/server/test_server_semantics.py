@@ -235,10 +235,11 @@ def test_messages_created_by_a_run_are_in_the_thread(server):
 
 def test_cancel_right_after_create_still_ends_cancelled(server):
     assistant = make_assistant()
-    for _ in range(5):  # the cancel may land before the run's work has even started
-        run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 50"]})
-        try:
-            oai.oai_cancel_run(run.thread_id, run)
-        except oai.BadRequestError:
-            continue  # it had already completed
-        assert wait_for(run.thread_id, run.id, ("cancelled",))["cancelled_at"] is not None
+    for _ in range(5):  # paced, so that every cancel lands while the run works (a refused one fails here)
+        run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/pace 20\n/long 50"]})
+        cancelling = oai.oai_cancel_run(run.thread_id, run)
+        assert cancelling.status in ("cancelling", "cancelled")
+        ended = wait_for(run.thread_id, run.id, ("cancelled", "completed"))
+        assert ended["status"] == "cancelled" and ended["cancelled_at"] is not None
+        assert oai.oai_list_messages(run.thread_id)[0].role == "user" or \
+            oai.oai_list_messages(run.thread_id)[0].status == "incomplete"  # no answer completed after the cancel

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -111,8 +112,8 @@ def screenshot(page, name: str) -> Path:
 
 
 def launch_page(playwright, width: int = 1200, height: int = 1600):
-    """(context, page) of Debian's chromium with a fresh profile; hostile code trips `window.__pwned`,
-    and every dialog is recorded in `page.dialogs` (and dismissed)."""
+    """(context, page) of Debian's chromium with a fresh profile; hostile code trips `window.__pwned`
+    (set to 0 in every page), and every dialog is recorded in `page.dialogs` (and dismissed)."""
     profile = tempfile.mkdtemp(prefix="oairun-chromium-")
     context = playwright.chromium.launch_persistent_context(
         profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
@@ -125,12 +126,26 @@ def launch_page(playwright, width: int = 1200, height: int = 1600):
         finally:
             shutil.rmtree(profile, ignore_errors=True)
     context.close = close_and_remove_profile
+    context.add_init_script("window.__pwned = 0;")  # every page and tab of the context
     page = context.pages[0] if context.pages else context.new_page()
-    page.add_init_script("window.__pwned = 0; window.alert = window.confirm = window.prompt = "
-                         "() => { window.__pwned += 100; };")
     page.dialogs = []
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
     return context, page
+
+
+# what the widget's sanitizer lets a link point to (js/markdown.js, SAFE_URL)
+_SAFE_HREF = re.compile(r"^(https?:|mailto:|#|/|\.{0,2}/|[^:]*$)", re.I)
+
+
+def assert_links_inert(page, scope: str) -> None:
+    """Every link under `scope` points somewhere harmless and opens apart from the notebook: a
+    `javascript:` or `data:` link never survives, whichever way it was spelt."""
+    links = page.locator(f"{scope} a")
+    found = [(links.nth(i).get_attribute("href"), links.nth(i).get_attribute("target"),
+              links.nth(i).get_attribute("rel")) for i in range(links.count())]
+    bad = [link for link in found if link[0] is not None and (
+        not _SAFE_HREF.match(re.sub(r"[\x00-\x20]", "", link[0])) or link[1:] != ("_blank", "noopener noreferrer"))]
+    assert bad == [], f"links that could run code or replace the notebook: {bad}"
 
 
 def wait_for_badges(page, status: str, count: int = 1, timeout: float = 90_000) -> None:

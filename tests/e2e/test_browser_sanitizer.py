@@ -1,0 +1,88 @@
+"""The widget's sanitizer where it runs, in Debian's chromium: each of its two layers on its own
+(DOMPurify; the second pass, `scrub`) stops every payload of the corpus, and so do both together.
+With neither layer the same harness sees payloads run, so a layer that stopped working would show.
+
+The module under test is js/markdown.js, bundled for the page by the project's own esbuild.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..support.xss import PAYLOADS
+
+if not os.path.exists("/usr/bin/chromium"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
+                allow_module_level=True)
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from ..support.jupyterlab import launch_page  # noqa: E402
+
+JS = Path(__file__).resolve().parent.parent.parent / "js"
+ESBUILD = JS / "node_modules" / ".bin" / "esbuild"
+
+LAYERS = {
+    "both": "{}",
+    "dompurify-alone": "{scrub: (html) => html}",
+    "scrub-alone": "{purify: {sanitize: (html) => html}}",
+}
+NEITHER = "{purify: {sanitize: (html) => html}, scrub: (html) => html}"
+
+# what must not be left in the rendered HTML (beyond anything having run)
+ACTIVE = ["script", "iframe", "object", "embed", "base", "meta", "form", "style", "[onerror]", "[onload]",
+          "[onfocus]", "[ontoggle]", "[onstart]", "[style]", "a[href^='javascript' i]", "a[href^='data:' i]",
+          "[formaction]", "[*|href^='javascript' i]"]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> str:
+    assert ESBUILD.exists(), f"{ESBUILD} is missing: run `make js` (npm ci --prefix js) first"
+    out = tmp_path_factory.mktemp("sanitizer") / "markdown.js"
+    subprocess.run([str(ESBUILD), str(JS / "markdown.js"), "--bundle", "--format=iife",
+                    "--global-name=oairunMarkdown", f"--outfile={out}"], check=True, capture_output=True, timeout=60)
+    return out.read_text()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        context, page = launch_page(playwright, width=800, height=600)
+        try:
+            yield page
+        finally:
+            context.close()
+
+
+def _render_corpus(page, bundle: str, layers: str) -> dict:
+    """Every payload rendered into the live page with these layers; what ran and what was left."""
+    page.set_content("<!doctype html><html><body><div id=out></div></body></html>")
+    page.evaluate("window.__pwned = 0")
+    page.add_script_tag(content=bundle)
+    page.evaluate("""([payloads, layers]) => {
+        const make = new Function(`return (${layers});`);
+        for (const payload of payloads) {
+            const box = document.createElement("div");
+            box.className = "box";
+            box.innerHTML = window.oairunMarkdown.renderMarkdown(payload, [], make());
+            document.getElementById("out").append(box);
+        }
+    }""", [PAYLOADS, layers])
+    page.wait_for_timeout(1000)  # onload/onerror/autofocus handlers fire after insertion
+    left = {selector: page.locator(f"#out {selector}").count() for selector in ACTIVE}
+    return {"ran": page.evaluate("window.__pwned"), "left": {k: v for k, v in left.items() if v}}
+
+
+@pytest.mark.parametrize("layers", list(LAYERS), ids=list(LAYERS))
+def test_each_sanitizer_layer_alone_stops_the_whole_corpus(browser, bundle, layers):
+    seen = _render_corpus(browser, bundle, LAYERS[layers])
+    assert seen == {"ran": 0, "left": {}}, f"{layers}: {seen}"
+
+
+def test_without_either_layer_the_corpus_runs_in_this_harness(browser, bundle):
+    seen = _render_corpus(browser, bundle, NEITHER)
+    assert seen["ran"] > 0 and seen["left"], "the harness must see an unsanitized payload run"
