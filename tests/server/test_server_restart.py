@@ -20,6 +20,7 @@ import oairun_jupyter as oai
 from oairun_jupyter.server import Store, start_local_server
 
 from ..support import processes
+from ..support.deadline import Deadline
 from ..support.flows import make_assistant, wait_for
 
 
@@ -61,6 +62,21 @@ def _serve(db, port) -> subprocess.Popen:
     raise AssertionError(f"the server did not start: {process.stdout.read()}")
 
 
+def _wait_for_a_checkpoint(db, thread_id: str) -> None:
+    """Until the streaming answer of the thread has been written to the database with some text."""
+    store = Store(db)
+    deadline = Deadline(30, "a checkpoint of the streaming message in the database")
+    try:
+        while True:
+            answers = [m for m in store.children("message", thread_id) if m["role"] == "assistant"]
+            if answers and answers[0]["content"] and answers[0]["content"][0]["text"]["value"]:
+                return
+            deadline.check(answers)
+            time.sleep(0.05)
+    finally:
+        store.close()
+
+
 def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path):
     db, port = tmp_path / "runs.sqlite3", _free_port()
     process = _serve(db, port)
@@ -72,10 +88,12 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
         waiting = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["get_weather()"]})
         wait_for(waiting.thread_id, waiting.id, ("requires_action",))
         wait_for(thread.id, run.id, ("in_progress",))
-        time.sleep(0.8)  # long enough for a checkpoint of the streaming message
+        _wait_for_a_checkpoint(db, thread.id)
         stream = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 100000"]}, stream=True)
         events = iter(stream)
-        assert next(events).event == "thread.created"
+        streamed_thread = next(events)
+        assert streamed_thread.event == "thread.created"
+        assert next(events).event == "thread.run.created"
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -96,8 +114,13 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
         partial = messages[2]
         assert partial.status == "incomplete" and partial.text.startswith("w0 w1 w2")
         assert oai.oai_retrieve_run(waiting.thread_id, waiting).status == "requires_action"
-        for listed in oai.oai_list_runs(thread.id):
-            assert listed.status in ("completed", "failed", "cancelled", "incomplete", "expired")
-        assert Store(db).integrity_check() == "ok"
+        (streamed,) = oai.oai_list_runs(streamed_thread.data.id)  # the run whose stream was open
+        assert streamed.status == "failed"
+        store = Store(db)
+        try:
+            assert store.of_kind_where_status("run", ("queued", "in_progress", "cancelling")) == []
+            assert store.integrity_check() == "ok"
+        finally:
+            store.close()
     finally:
         processes.stop(process)

@@ -170,7 +170,10 @@ def test_usage_is_filled(server):
     usage = run["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
     steps = oai.oai_list_run_steps(run["thread_id"], run["id"])
-    assert all(step.usage["total_tokens"] >= 0 for step in steps)
+    (step,) = steps
+    assert step.usage["completion_tokens"] > 0  # the message step wrote the answer
+    for field in ("prompt_tokens", "completion_tokens", "total_tokens"):  # the run's usage is its steps'
+        assert sum(s.usage[field] for s in steps) == usage[field], field
 
 
 @pytest.mark.parametrize("path,kind", [("/threads/thread_nope", "thread"),
