@@ -75,6 +75,8 @@ def test_pagination_stops_when_the_server_has_no_more():
     with _paging_server(150) as server:
         configure(base_url=server.base_url)
         runs = oai.oai_list_runs("thread_1", limit=1000)
+        # two pages, and no third request once a page says has_more: false
+        assert [dict(r.query).get("after") for r in server.received] == [None, "run_0099"]
         raw = oai.oai_list_runs("thread_1", limit=1000, classify_response=False)
         async_runs = asyncio.run(oai.oai_list_runs("thread_1", limit=120, async_=True))
     assert len(runs) == 150 and runs.has_more is False

@@ -124,3 +124,53 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
             store.close()
     finally:
         processes.stop(process)
+
+
+def _as_if_the_server_died_during(db, run_id: str, status: str) -> None:
+    """Put a finished run back in flight in the database, with its step and message, the way a
+    server killed at that moment leaves them (the in-process form of the SIGKILL test above)."""
+    store = Store(db)
+    try:
+        run = store.get("run", run_id)
+        store.put("run", {**run, "status": status, "completed_at": None}, run["thread_id"])
+        for step in store.children("step", run_id):
+            store.put("step", {**step, "status": "in_progress", "completed_at": None}, run_id)
+        for message in store.children("message", run["thread_id"]):
+            if message["run_id"] == run_id:
+                store.put("message", {**message, "status": "in_progress", "completed_at": None}, run["thread_id"])
+    finally:
+        store.close()
+
+
+def test_recovery_on_start_ends_every_run_left_in_flight(tmp_path):
+    db = tmp_path / "runs.sqlite3"
+    with start_local_server(db=db, pace=0) as first:
+        oai.configure(base_url=first.base_url)
+        assistant = make_assistant()
+        runs = {}
+        for status in ("queued", "in_progress", "cancelling", "completed"):
+            run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": [f"left {status}"]})
+            runs[status] = wait_for(run.thread_id, run.id, ("completed",))
+        waiting = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["get_weather()"]})
+        wait_for(waiting.thread_id, waiting.id, ("requires_action",))
+    for status in ("queued", "in_progress", "cancelling"):
+        _as_if_the_server_died_during(db, runs[status]["id"], status)
+    with start_local_server(db=db, pace=0) as second:
+        oai.configure(base_url=second.base_url)
+        ended = {status: oai.oai_retrieve_run(run["thread_id"], run["id"]) for status, run in runs.items()}
+        assert {status: run.status for status, run in ended.items()} == {
+            "queued": "failed", "in_progress": "failed", "cancelling": "cancelled", "completed": "completed"}
+        for status in ("queued", "in_progress"):
+            assert ended[status].failed_at is not None
+            assert ended[status].last_error == {"code": "server_error", "message":
+                                                "The server stopped while this run was in progress; start a new run."}
+        assert ended["cancelling"].cancelled_at is not None and ended["cancelling"].last_error is None
+        for status, step_status in (("in_progress", "failed"), ("cancelling", "cancelled")):
+            run = ended[status]
+            (step,) = oai.oai_list_run_steps(run.thread_id, run.id)
+            assert step.status == step_status and step.to_dict()[f"{step_status}_at"] is not None
+            answer = oai.oai_list_messages(run.thread_id, run_id=run.id)[0]
+            assert answer.status == "incomplete"
+            assert answer.incomplete_details == {"reason": f"run_{step_status}"}
+        assert oai.oai_list_messages(ended["completed"].thread_id)[0].status == "completed"
+        assert oai.oai_retrieve_run(waiting.thread_id, waiting).status == "requires_action"  # still answerable

@@ -108,6 +108,8 @@ class RunStream(Run):
 
     # --- sync -----------------------------------------------------------------------------
 
+    # pragma: no mutate start -- these read the caller's frame (namespace_for); a mutation tool's
+    # wrapper frame would stand in for the caller. Their logic lives in _iterate/_aiterate, mutated.
     def events(self, env: Any = None, *, run_tools: bool = True, on_tool_error: str = "submit",
                tool_timeout: float = 60.0) -> Iterator[StreamEvent]:
         """The run's events, across tool-output continuations when `run_tools` is True."""
@@ -115,6 +117,8 @@ class RunStream(Run):
 
     def __iter__(self) -> Iterator[StreamEvent]:
         return self._iterate(namespace_for(None), WaitOptions.make(None), True)
+
+    # pragma: no mutate end
 
     def _iterate(self, namespace: Any, options: WaitOptions, run_tools: bool) -> Iterator[StreamEvent]:
         reader = self._take_reader()
@@ -140,6 +144,8 @@ class RunStream(Run):
         return oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=self._async,
                                        client=self._client)._reader
 
+    # pragma: no mutate start -- these read the caller's frame (namespace_for); a mutation tool's
+    # wrapper frame would stand in for the caller. Their logic lives in _iterate/_aiterate, mutated.
     def stream(self, on_message_delta: Callback | None = None, on_message: Callback | None = None,
                on_run_step_delta: Callback | None = None, on_run_step: Callback | None = None,
                on_event: Callback | None = None, env: Any = None, *, on_tool_error: str = "submit",
@@ -175,6 +181,8 @@ class RunStream(Run):
         raise_for_status(self)
         return self
 
+    # pragma: no mutate end
+
     def _refresh_event_data(self) -> None:
         """The run's messages and steps as the server has them (after a broken stream)."""
         messages = oai_list_messages(self.thread_id, order="asc", run_id=self.id, limit=1000,
@@ -190,6 +198,8 @@ class RunStream(Run):
 
     # --- async ----------------------------------------------------------------------------
 
+    # pragma: no mutate start -- these read the caller's frame (namespace_for); a mutation tool's
+    # wrapper frame would stand in for the caller. Their logic lives in _iterate/_aiterate, mutated.
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._aiterate(namespace_for(None), WaitOptions.make(None), True)
 
@@ -197,6 +207,8 @@ class RunStream(Run):
                 tool_timeout: float = 60.0) -> AsyncIterator[StreamEvent]:
         """`events` for `async for`."""
         return self._aiterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout), run_tools)
+
+    # pragma: no mutate end
 
     async def _aiterate(self, namespace: Any, options: WaitOptions, run_tools: bool) -> AsyncIterator[StreamEvent]:
         reader = self._take_reader()
@@ -233,6 +245,8 @@ class RunStream(Run):
                               f"{self._payload.get('status')} on the server",
                               status=self._payload.get("status"), run=self)
 
+    # pragma: no mutate start -- these read the caller's frame (namespace_for); a mutation tool's
+    # wrapper frame would stand in for the caller. Their logic lives in _iterate/_aiterate, mutated.
     async def stream_async(self, on_message_delta: Callback | None = None, on_message: Callback | None = None,
                            on_run_step_delta: Callback | None = None, on_run_step: Callback | None = None,
                            on_event: Callback | None = None, env: Any = None, *,
@@ -257,6 +271,8 @@ class RunStream(Run):
 
     def __await__(self):
         return self.wait_async(namespace_for(None)).__await__()
+
+    # pragma: no mutate end
 
     def _repr_details(self) -> list[str]:
         state = "unread" if self._reader is not None else "read"
