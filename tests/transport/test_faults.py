@@ -3,6 +3,8 @@ what the client retries, what the user sees, and that nothing is lost or done tw
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import oairun_jupyter as oai
@@ -109,3 +111,50 @@ def test_a_create_that_timed_out_is_never_sent_again(server, proxied):
         oai.oai_create_thread_and_run(assistant, thread={"messages": ["hi"]}, stream=True)
     assert len(proxied.requests) == 1  # the create went out once
     assert len(server.store.children("thread", None)) == 1  # and made one thread (and its run)
+
+
+def _wait(run, mode: str, **options):
+    if mode == "sync":
+        return run.wait(**options)
+    return asyncio.run(run.wait_async(**options))
+
+
+def _slow_run(thread, assistant, mode: str):
+    # runs for about a second of real time; the injected clock makes the client's waits instant
+    return oai.Run(thread, assistant_id=assistant, async_=(mode == "async"))
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_polling_rides_out_failed_polls_with_a_backoff_that_resets(server, proxied, clock, caplog, mode):
+    oai.configure(base_url=proxied.base_url, clock=clock, max_retries=0)  # the poll loop's own backoff
+    assistant = oai.oai_create_assistant("scripted")
+    thread = oai.oai_create_thread(messages=["/pace 20\n/long 50"])
+    polls: list[int] = []
+
+    def plan(line, n):
+        if line.startswith("GET") and "/runs/" in line:
+            polls.append(n)
+            if len(polls) in (2, 3, 4, 7, 8):  # two bursts of failed polls: 3, then 2
+                return Fault(status=503)
+        return Fault()
+    proxied.plan = plan
+    clock.sleeps.clear()
+    run = _wait(_slow_run(thread, assistant, mode), mode)
+    assert run.status == "completed" and len(polls) > 8
+    assert [s for s in clock.sleeps if s != 0.02] == [2.0, 4.0, 8.0, 2.0, 4.0]  # the rest: the server's 20 ms
+    warnings = [r.getMessage() for r in caplog.records if "polling run" in r.getMessage()]
+    assert len(warnings) == 5 and warnings[0] == (
+        f"polling run {run.id} failed (HTTP 503: injected 503 (type=server_error)); trying again in 2 s")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_wait_timeout_cancels_the_run_on_the_clock_given(server, proxied, clock, mode):
+    assistant = oai.oai_create_assistant("scripted")
+    thread = oai.oai_create_thread(messages=["/pace 50\n/long 1000"])
+    run = _slow_run(thread, assistant, mode)
+    clock.sleeps.clear()
+    with pytest.raises(oai.RunTimeoutError, match=r"did not finish within 1 s and was cancelled"):
+        _wait(run, mode, timeout=1)
+    polls = [s for s in clock.sleeps if s == 0.02]  # the server's poll interval; 0.05: waiting for the cancel
+    assert 40 <= len(polls) and sum(polls) <= 1  # polled up to the deadline, not past it
+    assert run.status == "cancelled" and server.store.get("run", run.id)["status"] == "cancelled"
