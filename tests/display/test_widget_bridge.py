@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
+import types
 
 import pytest
 from jupyter_client.manager import start_new_kernel
@@ -154,8 +156,17 @@ def test_deltas_between_two_writes_travel_as_one_message(assistant):
     bridge.flush()  # mid-message: the 500 deltas so far travel as one piece, in one message
     assert bridge._timer is None, "the write cancelled the scheduled one"
     (append,) = sent
+    assert append["type"] == "append"
     ((kind, message_id, offset, text),) = append["pieces"]
     assert (kind, offset) == ("m", 0) and text == " ".join(f"w{n}" for n in range(500))
+    while deltas < 1000:
+        deltas += next(events).event == "thread.message.delta"
+    before = bridge.messages_sent
+    bridge.flush()  # the next piece starts where the first ended
+    assert bridge.messages_sent == before + 1  # only the pieces: no trait changed between the writes
+    ((kind, same_message, offset, more),) = sent[1]["pieces"]
+    assert (kind, same_message, offset) == ("m", message_id, len(text))
+    assert text + more == " ".join(f"w{n}" for n in range(1000))
     for _ in events:
         pass
     assert run.status == "completed"
@@ -163,4 +174,59 @@ def test_deltas_between_two_writes_travel_as_one_message(assistant):
     bridge.flush()
     assert bridge.messages_sent == written + 1  # one trait update, with the finished text in it
     assert bridge.widget.messages[-1]["text"] == " ".join(f"w{n}" for n in range(2000))
-    assert len(sent) == 1  # the finished message's text travelled in the traits, not again as pieces
+    assert len(sent) == 2  # the finished message's text travelled in the traits, not again as pieces
+
+
+class _FakeTimer:
+    """threading.Timer as the bridge uses it, recorded instead of started on a thread."""
+
+    made: list["_FakeTimer"] = []
+
+    def __init__(self, wait, function):
+        self.wait, self.function, self.daemon, self.started, self.cancelled = wait, function, None, False, False
+        _FakeTimer.made.append(self)
+
+    def start(self):
+        self.started = True
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def test_writes_are_spaced_by_the_interval_on_the_bridge_clock(assistant, monkeypatch):
+    from oairun_jupyter.display import _bridge
+    now = [1000.0]
+    _FakeTimer.made = []
+    monkeypatch.setattr(_bridge, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(_bridge, "threading", types.SimpleNamespace(Timer=_FakeTimer, RLock=threading.RLock))
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ["hello"]}).wait()
+    bridge = RunWidgetBridge(run)  # 10 writes a second: 0.1 s apart
+    written = bridge.messages_sent
+    now[0] += 0.05
+    bridge._on_change("run", run.to_dict())  # too soon: a write is scheduled for when the interval ends
+    (timer,) = _FakeTimer.made
+    assert (timer.wait, timer.started, timer.daemon) == (pytest.approx(0.05), True, True)
+    assert bridge.messages_sent == written
+    now[0] += 0.01
+    bridge._on_change("run", run.to_dict())  # still too soon, and one write is already scheduled
+    assert len(_FakeTimer.made) == 1 and bridge.messages_sent == written
+    timer.function()  # the interval has passed: the scheduled write happens
+    assert bridge.messages_sent == written + 1 and bridge._timer is None
+    now[0] += 0.1
+    bridge._on_change("run", run.to_dict())  # a whole interval since the last write: written at once
+    assert bridge.messages_sent == written + 2 and len(_FakeTimer.made) == 1
+
+
+def test_the_last_write_carries_the_whole_finished_run(assistant):
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ['get_weather {"city": "Oslo"}']}, stream=True)
+    bridge = RunWidgetBridge(run, rate=1e-4)  # no write while the run goes on
+    bridge.widget.send = lambda content, buffers=None: None
+    assert bridge.widget.header["status"] in (None, "queued")
+    run.wait(env={"get_weather": lambda city: f"sunny in {city}"})
+    bridge._dirty.clear()  # whatever was or was not marked as changed, the end writes everything
+    bridge.flush()
+    assert bridge.widget.header["status"] == "completed"
+    assert "sunny in Oslo" in bridge.widget.messages[-1]["text"]
+    assert [step["status"] for step in bridge.widget.steps] == ["completed", "completed"]
+    (record,) = bridge.widget.records.values()
+    assert record["output"] == "sunny in Oslo"

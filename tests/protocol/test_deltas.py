@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from oairun_jupyter.protocol import RunEventData, accumulate_message_delta, accumulate_run_step_delta
+from oairun_jupyter.protocol import RunEventData, accumulate_message_delta, accumulate_run_step_delta, merge_delta
 
 
 def _step_delta(step_id, *tool_calls):
@@ -109,3 +109,11 @@ def test_any_split_of_a_text_accumulates_to_the_text(text, cuts):
         accumulate_message_delta(message, {"delta": {"content": [
             {"index": 0, "type": "text", "text": {"value": piece}}]}})
     assert message["content"][0]["text"]["value"] == text
+
+
+def test_entries_without_an_index_stay_first_when_a_delta_arrives_out_of_order():
+    # a snapshot may hold entries the service sent whole (no index): indexed ones sort after them
+    snapshot = {"content": ["a plain entry", {"note": "no index"}, {"index": 2, "text": {"value": "two"}}]}
+    merge_delta(snapshot, {"content": [{"index": 0, "text": {"value": "zero"}}]})
+    assert snapshot["content"] == ["a plain entry", {"note": "no index"}, {"index": 0, "text": {"value": "zero"}},
+                                   {"index": 2, "text": {"value": "two"}}]

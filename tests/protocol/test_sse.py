@@ -52,6 +52,14 @@ def test_a_stream_ending_mid_event_raises():
         decoder.finish()
     decoder = SSEDecoder()
     decoder.feed(b"data: complete line but no blank line\n")
+    with pytest.raises(StreamTruncatedError, match="ended in the middle of an event; the connection was "
+                                                   "probably dropped: retrieve the run to see its state"):
+        decoder.finish()
+
+
+def test_a_stream_ending_inside_a_character_raises():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: x\n\n\xc3") == [ServerSentEvent("message", "x")]  # then the first byte of "é"
     with pytest.raises(StreamTruncatedError):
         decoder.finish()
 
