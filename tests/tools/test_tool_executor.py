@@ -46,3 +46,10 @@ def test_a_call_of_another_type_is_left_to_the_server():
     executor = ToolExecutor({"code_interpreter": _trap("code_interpreter")}, declared={"code_interpreter"})
     (record,) = executor.run([{"id": "call_1", "type": "code_interpreter", "code_interpreter": {}}])
     assert record.status == "refused" and "run by the server" in record.output
+
+
+def test_a_call_without_a_name_is_refused_under_the_empty_name():
+    executor = ToolExecutor({"None": _trap("None")}, declared={"None"})  # never mistaken for a tool named None
+    (record,) = executor.run([{"id": "call_1", "type": "function", "function": {"arguments": "{}"}}])
+    assert record.name == "" and record.status == "refused"
+    assert record.output == "Error: tool '' is not declared for this run (declared: None)"

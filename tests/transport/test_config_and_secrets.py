@@ -49,8 +49,12 @@ def test_the_key_never_appears_in_reprs_or_pickles():
     config = get_client().config
     for text in (repr(config), str(config), repr(get_client()), repr(config.api_key)):
         assert FAKE_KEY not in text and "FAKEKEY" not in text
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="a Secret cannot be pickled"):
         pickle.dumps(config.api_key)
+    # the mask says whether a key is set, so a user can tell "no key" from "a key"
+    assert repr(config.api_key) == str(config.api_key) == "Secret('********')"
+    configure(api_key="")
+    assert repr(get_client().config.api_key) == "Secret('')"
 
 
 def test_the_key_never_appears_in_errors_or_logs(caplog, clock):

@@ -187,6 +187,8 @@ def test_retry_delay_rules_directly():
     assert retry_delay(0, {"retry-after": "0"}, now=0, random_fraction=lambda: 0) == 0.5
     assert retry_delay(10, None, now=0, random_fraction=lambda: 1) == 6.0  # 8 * 0.75
     assert retry_delay(2, {"retry-after": "garbage"}, now=0, random_fraction=lambda: 0) == 2.0
+    assert retry_delay(0, {"retry-after": "60"}, now=0, random_fraction=lambda: 0) == 60.0  # (0, 60]: 60 is kept
+    assert retry_delay(0, {"retry-after": "60.5"}, now=0, random_fraction=lambda: 0) == 0.5
 
 
 def test_stream_error_event_in_either_shape_raises_with_its_fields():
