@@ -117,3 +117,34 @@ def test_entries_without_an_index_stay_first_when_a_delta_arrives_out_of_order()
     merge_delta(snapshot, {"content": [{"index": 0, "text": {"value": "zero"}}]})
     assert snapshot["content"] == ["a plain entry", {"note": "no index"}, {"index": 0, "text": {"value": "zero"}},
                                    {"index": 2, "text": {"value": "two"}}]
+
+
+def _text_part(index, value, **more):
+    return {"index": index, "type": "text", "text": {"value": value, **more}}
+
+
+def test_each_message_delta_goes_to_the_part_of_its_index():
+    message = {"id": "msg", "content": []}
+    # two parts in one delta, out of order; then one-part deltas to each; then deltas of other shapes
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(1, "B"), _text_part(0, "A")]}})
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(1, "b")]}})
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(0, "a")]}})
+    accumulate_message_delta(message, {"delta": {"role": "assistant", "content": [_text_part(0, "!")]}})
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(1, "?", annotations=[])]}})
+    accumulate_message_delta(message, {"delta": {"content": [{"index": 1, "type": "text", "text": {"value": "."},
+                                                              "extra": 1}]}})
+    accumulate_message_delta(message, {"delta": {"content": [{"index": 2, "type": "image_file",
+                                                              "image_file": {"file_id": "file_1"}}]}})
+    assert [(part["index"], part.get("text", {}).get("value")) for part in message["content"]] == [
+        (0, "Aa!"), (1, "Bb?."), (2, None)]
+    assert message["role"] == "assistant" and message["content"][1]["text"]["annotations"] == []
+    assert message["content"][2]["image_file"] == {"file_id": "file_1"}
+
+
+def test_a_text_delta_for_a_part_without_text_yet_starts_its_text():
+    message = {"id": "msg", "content": [{"index": 0, "type": "text", "text": {"value": None}},
+                                        {"index": 1, "type": "text"}]}
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(0, "x")]}})
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(1, "y")]}})
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(5, "z")]}})  # a part not seen before
+    assert [(part["index"], part["text"]["value"]) for part in message["content"]] == [(0, "x"), (1, "y"), (5, "z")]

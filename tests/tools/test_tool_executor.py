@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from oairun_jupyter.tools import ToolExecutor
+from oairun_jupyter import tool
+from oairun_jupyter.tools import MAX_ARGUMENT_BYTES, ToolExecutor, declared_function_names
 
 CALLED: list[str] = []
 
@@ -53,3 +54,56 @@ def test_a_call_without_a_name_is_refused_under_the_empty_name():
     (record,) = executor.run([{"id": "call_1", "type": "function", "function": {"arguments": "{}"}}])
     assert record.name == "" and record.status == "refused"
     assert record.output == "Error: tool '' is not declared for this run (declared: None)"
+
+
+def test_only_function_tools_with_a_definition_are_declared():
+    tools = [{"type": "function", "function": {"name": "f"}}, {"type": "code_interpreter"}, "junk", None,
+             {"type": "function"}, {"type": "file_search", "function": {"name": "g"}}]
+    assert declared_function_names(tools) == {"f"}
+    assert declared_function_names(None) == set()
+
+
+def test_the_record_keeps_the_call_as_sent_within_bounds():
+    executor = ToolExecutor({"f": lambda **kwargs: "ok"}, declared={"f"})
+    exact, longer = "x" * 10_000, "y" * 10_001  # neither is JSON: both refused, both recorded
+    first, second, unnamed = executor.run([_call("f", exact), _call("f", longer),
+                                           {"function": {"name": "f", "arguments": "{}"}}])
+    assert first.arguments == exact and second.arguments == "y" * 10_000 + "..."
+    assert "not valid JSON" in first.output
+    assert (unnamed.call_id, unnamed.status, unnamed.output) == ("", "ok", "ok")  # no type: a function call
+
+
+def test_what_a_refusal_says():
+    executor = ToolExecutor({"f": lambda: "ok"}, declared=set())
+    (undeclared,) = executor.run([_call("f")])
+    assert undeclared.output == "Error: tool 'f' is not declared for this run (declared: none)"
+    executor = ToolExecutor({"f": lambda: "ok"}, declared={"g", "f"})
+    array, hosted = executor.run([_call("f", "[1]"), {"id": "c", "type": "file_search", "file_search": {}}])
+    assert array.output == "Error: the arguments must be a JSON object" and array.parsed_arguments is None
+    assert hosted.output == "Error: file_search calls are run by the server, not here"
+    executor = ToolExecutor({"f": lambda: "ok"}, declared={"b", "a"})
+    (listed,) = executor.run([_call("f")])
+    assert listed.output == "Error: tool 'f' is not declared for this run (declared: a, b)"
+
+
+def test_arguments_up_to_the_byte_limit_are_read_and_blank_ones_are_none():
+    padding = MAX_ARGUMENT_BYTES - len('{"text": ""}')
+    at_limit = '{"text": "' + "a" * padding + '"}'
+    assert len(at_limit.encode()) == MAX_ARGUMENT_BYTES
+    executor = ToolExecutor({"f": lambda text: len(text), "g": lambda: "none"}, declared={"f", "g"})
+    read, over, blank = executor.run([_call("f", at_limit), _call("f", at_limit[:-2] + 'a"}'), _call("g", "  ")])
+    assert (read.status, read.output) == ("ok", str(padding))
+    assert read.parsed_arguments == {"text": "a" * padding}
+    assert over.status == "refused" and "above the limit of 1,000,000" in over.output
+    assert (blank.status, blank.output) == ("ok", "none")
+
+
+def test_a_tool_object_runs_its_function_with_its_defaults():
+    @tool
+    def greet(name: str, greeting: str = "Hello") -> str:
+        """Greets."""
+        return f"{greeting}, {name}"
+    executor = ToolExecutor({"greet": greet}, declared={"greet"})
+    (record,) = executor.run([_call("greet", '{"name": "Ada", "greeting": null}')])
+    assert record.output == "Hello, Ada"  # null leaves the default
+    assert record.function.endswith("greet") and "FunctionTool" not in record.function
