@@ -148,3 +148,9 @@ def test_a_text_delta_for_a_part_without_text_yet_starts_its_text():
     accumulate_message_delta(message, {"delta": {"content": [_text_part(1, "y")]}})
     accumulate_message_delta(message, {"delta": {"content": [_text_part(5, "z")]}})  # a part not seen before
     assert [(part["index"], part["text"]["value"]) for part in message["content"]] == [(0, "x"), (1, "y"), (5, "z")]
+
+
+def test_values_of_other_shapes_replace_and_nulls_leave_what_is_there():
+    snapshot = {"a": {"x": 1}, "b": [1, 2], "c": [{"index": 0}], "arguments": 5, "keep": "k", "d": 1}
+    merge_delta(snapshot, {"a": 5, "b": 7, "c": [3, 4], "keep": None, "arguments": "x", "d": 2})
+    assert snapshot == {"a": 5, "b": 7, "c": [3, 4], "arguments": "x", "keep": "k", "d": 2}

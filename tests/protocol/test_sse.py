@@ -97,3 +97,24 @@ def test_arbitrary_bytes_only_raise_the_documented_error(data, cuts):
             list(decode_sse(chunks))
         return
     assert list(decode_sse(chunks)) == whole
+
+
+def test_an_empty_stream_is_complete():
+    assert SSEDecoder().finish() == []
+
+
+def test_keep_alive_comments_are_skipped():
+    assert _all(b":\n: ping\n:\r\ndata: x\n\n") == [ServerSentEvent("message", "x")]
+
+
+def test_a_byte_order_mark_is_dropped_only_at_the_very_start():
+    decoder = SSEDecoder()
+    assert decoder.feed("\ufeffdata: a".encode()) == []
+    assert decoder.feed("\ufeffb\n\n".encode()) == [ServerSentEvent("message", "a\ufeffb")]
+
+
+def test_a_crlf_split_across_chunks_ends_one_line_and_the_next_lf_another():
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\n") == []  # the LF of that CRLF: the line ended once
+    assert decoder.feed(b"\n") == [ServerSentEvent("message", "a")]  # this LF is the blank line

@@ -9,6 +9,7 @@ import pytest
 
 import oairun_jupyter as oai
 from oairun_jupyter import configure, get_client
+from oairun_jupyter._secrets import Secret, redact
 
 from ..support.http_server import LoopbackServer, json_reply
 
@@ -83,3 +84,11 @@ def test_connection_errors_do_not_carry_the_key(clock):
     with pytest.raises(oai.APIConnectionError) as caught:
         oai.oai_retrieve_run("thread_1", "run_1")
     assert FAKE_KEY not in str(caught.value) and FAKE_KEY not in repr(caught.value)
+
+
+def test_redaction_removes_the_key_and_the_form_the_service_echoes():
+    twelve = Secret("sk-abcdefghi")  # the shortest key whose echo the service masks
+    assert redact("key sk-abcdefghi and echo sk-abcde****fghi end", twelve) == "key *** and echo *** end"
+    eleven = Secret("sk-abcdefgh")  # too short to have a masked echo: only the key itself is removed
+    assert redact("sk-abcdefgh / sk-abcde****efgh", eleven) == "*** / sk-abcde****efgh"
+    assert redact("nothing to hide", None) == "nothing to hide"

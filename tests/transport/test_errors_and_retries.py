@@ -14,7 +14,7 @@ import pytest
 
 import oairun_jupyter as oai
 from oairun_jupyter import configure
-from oairun_jupyter.transport import retry_delay
+from oairun_jupyter.transport import retry_delay, should_retry_status
 
 from ..support.http_server import LoopbackServer, json_reply
 from ..support.replay import RECORDED
@@ -245,3 +245,9 @@ def test_404_from_the_closed_openai_service_says_what_to_do():
         lambda request: httpx.Response(404, json={"error": {"message": "Not found", "type": "invalid_request_error"}})))
     with pytest.raises(oai.NotFoundError, match="shut the Assistants API down"):
         transport.request("GET", "/threads/thread_1")
+
+
+def test_retry_rules_read_plain_mappings_too():
+    assert should_retry_status(500, {"x-should-retry": "false"}) is False
+    assert should_retry_status(400, {"x-should-retry": "true"}) is True
+    assert retry_delay(0, {"retry-after": "3"}, now=0, random_fraction=lambda: 0) == 3.0

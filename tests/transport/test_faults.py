@@ -11,7 +11,7 @@ import oairun_jupyter as oai
 from oairun_jupyter.protocol import text_of_message
 
 from ..support.fault_proxy import Fault, FaultProxy
-from ..support.flows import WEATHER_TOOL
+from ..support.flows import WEATHER_TOOL, wait_for
 
 
 @pytest.fixture
@@ -158,3 +158,21 @@ def test_a_wait_timeout_cancels_the_run_on_the_clock_given(server, proxied, cloc
     polls = [s for s in clock.sleeps if s == 0.02]  # the server's poll interval; 0.05: waiting for the cancel
     assert 40 <= len(polls) and sum(polls) <= 1  # polled up to the deadline, not past it
     assert run.status == "cancelled" and server.store.get("run", run.id)["status"] == "cancelled"
+
+
+def test_an_async_stream_that_breaks_names_the_cause_and_leaves_the_run_going(server, proxied):
+    assistant = oai.oai_create_assistant("scripted")
+    thread = oai.oai_create_thread(messages=["/pace 2\n/long 400"])
+    proxied.plan = lambda line, n: Fault(drop_after=3000) if "/runs" in line and "POST" in line else Fault()
+
+    async def read():
+        run = await oai.oai_create_run(thread, assistant, stream=True, async_=True)
+        with pytest.raises(oai.RunStreamError) as caught:
+            async for _ in run:
+                pass
+        return run, caught.value
+    run, error = asyncio.run(read())
+    assert "the event stream broke" in str(error) and "the run is in_progress on the server" in str(error)
+    assert error.run is run
+    # a broken stream is not an interrupt: the run goes on, and is followed to its end
+    assert wait_for(thread.id, run.id, ("completed", "cancelled", "cancelling"))["status"] == "completed"
