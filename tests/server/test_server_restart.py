@@ -126,7 +126,7 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
         processes.stop(process)
 
 
-def _as_if_the_server_died_during(db, run_id: str, status: str) -> None:
+def _as_if_the_server_died_during(db, run_id: str, status: str, message_status: str = "in_progress") -> None:
     """Put a finished run back in flight in the database, with its step and message, the way a
     server killed at that moment leaves them (the in-process form of the SIGKILL test above)."""
     store = Store(db)
@@ -137,7 +137,9 @@ def _as_if_the_server_died_during(db, run_id: str, status: str) -> None:
             store.put("step", {**step, "status": "in_progress", "completed_at": None}, run_id)
         for message in store.children("message", run["thread_id"]):
             if message["run_id"] == run_id:
-                store.put("message", {**message, "status": "in_progress", "completed_at": None}, run["thread_id"])
+                store.put("message", {**message, "status": message_status,
+                                      "completed_at": None if message_status == "in_progress" else message["completed_at"]},
+                          run["thread_id"])
     finally:
         store.close()
 
@@ -153,8 +155,10 @@ def test_recovery_on_start_ends_every_run_left_in_flight(tmp_path):
             runs[status] = wait_for(run.thread_id, run.id, ("completed",))
         waiting = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["get_weather()"]})
         wait_for(waiting.thread_id, waiting.id, ("requires_action",))
-    for status in ("queued", "in_progress", "cancelling"):
+    for status in ("in_progress", "cancelling"):
         _as_if_the_server_died_during(db, runs[status]["id"], status)
+    # a run that had finished writing its message when the server died: the message stays as it was
+    _as_if_the_server_died_during(db, runs["queued"]["id"], "queued", message_status="completed")
     with start_local_server(db=db, pace=0) as second:
         oai.configure(base_url=second.base_url)
         ended = {status: oai.oai_retrieve_run(run["thread_id"], run["id"]) for status, run in runs.items()}
@@ -170,7 +174,8 @@ def test_recovery_on_start_ends_every_run_left_in_flight(tmp_path):
             (step,) = oai.oai_list_run_steps(run.thread_id, run.id)
             assert step.status == step_status and step.to_dict()[f"{step_status}_at"] is not None
             answer = oai.oai_list_messages(run.thread_id, run_id=run.id)[0]
-            assert answer.status == "incomplete"
+            assert answer.status == "incomplete" and answer.incomplete_at is not None
             assert answer.incomplete_details == {"reason": f"run_{step_status}"}
         assert oai.oai_list_messages(ended["completed"].thread_id)[0].status == "completed"
+        assert oai.oai_list_messages(ended["queued"].thread_id, run_id=ended["queued"].id)[0].status == "completed"
         assert oai.oai_retrieve_run(waiting.thread_id, waiting).status == "requires_action"  # still answerable
