@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -13,17 +15,37 @@ from oairun_jupyter.transport import reset_default_client
 from .support.processes import kill_survivors, survivors
 from .support.sockets import listening_ports
 
-_TEMP = Path(tempfile.gettempdir())
-_temp_before: set[str] = set()
 _ports_before: set[int] = set()
+_saved_tempdir: dict[str, object] = {}
 
 
-def _our_temp_folders() -> set[str]:
-    return {path.name for path in _TEMP.glob("oairun-*")}
+def pytest_configure(config):
+    """The session's temporary files go to a folder of its own (TMPDIR for every process it starts),
+    so that what it leaves behind is told apart from what other sessions on the machine write."""
+    root = Path(tempfile.mkdtemp(prefix="oairun-suite-"))
+    _saved_tempdir.update(root=root, tempdir=tempfile.tempdir, env=os.environ.get("TMPDIR"))
+    os.environ["TMPDIR"] = str(root)
+    tempfile.tempdir = str(root)
+
+
+def pytest_unconfigure(config):
+    if not _saved_tempdir:
+        return
+    tempfile.tempdir = _saved_tempdir["tempdir"]
+    if _saved_tempdir["env"] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = _saved_tempdir["env"]
+    shutil.rmtree(_saved_tempdir.pop("root"), ignore_errors=True)
+    _saved_tempdir.clear()
+
+
+def _our_temp_folders() -> list[Path]:
+    """The folders of this project's own naming left in the session's temporary folder."""
+    return sorted(_saved_tempdir["root"].glob("oairun-*"))
 
 
 def pytest_sessionstart(session):
-    _temp_before.update(_our_temp_folders())
     _ports_before.update(listening_ports())
 
 
@@ -33,12 +55,12 @@ def pytest_sessionfinish(session, exitstatus):
     deadline = time.monotonic() + 10  # kernels and servers being stopped may take a moment to exit
     while (left := survivors()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    folders = sorted(_our_temp_folders() - _temp_before)
+    folders = _our_temp_folders()
     ports = sorted(listening_ports() - _ports_before)
     problems = [f"still running after the suite: {item}" for item in left]
     problems += [f"still listening after the suite: 127.0.0.1:{port} (a server a test started and never stopped)"
                  for port in ports]
-    problems += [f"temporary folder left behind: {_TEMP / name}" for name in folders]
+    problems += [f"temporary folder left behind: {folder.name}" for folder in folders]
     if problems:
         kill_survivors()
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -75,3 +75,19 @@ def test_a_hanging_test_is_failed_by_the_suite_timeout(tmp_path):
                               capture_output=True, text=True, timeout=60)
     assert finished.returncode == 1, finished.stdout
     assert "Timeout" in finished.stdout and "1 failed" in finished.stdout
+
+
+def test_a_session_that_leaves_a_folder_or_a_listener_behind_fails(tmp_path):
+    (tmp_path / "test_leaks.py").write_text(
+        "import socket, tempfile\nkept = []\n\n"
+        "def test_leaks():\n"
+        "    tempfile.mkdtemp(prefix='oairun-leak-')\n"
+        "    kept.append(socket.create_server(('127.0.0.1', 0)))\n")
+    # the suite's own session checks (tests/conftest.py as a plugin) around a test that leaks
+    finished = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest",
+                               "--rootdir", str(tmp_path), str(tmp_path / "test_leaks.py")],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 1, finished.stdout
+    assert "1 passed" in finished.stdout
+    assert "temporary folder left behind: oairun-leak-" in finished.stdout
+    assert "still listening after the suite: 127.0.0.1:" in finished.stdout

@@ -16,6 +16,7 @@ import pytest
 import oairun_jupyter as oai
 from oairun_jupyter import Assistant, ListObject, Message, Run, RunStep, Thread, configure
 
+from ..support.deadline import Deadline
 from ..support.replay import ReplayServer, load_entries, parse_sse_text, recorded_path_and_query
 
 FLOWS = [
@@ -179,13 +180,17 @@ def test_function_tools_flow_written_as_a_user_would():
         run = oai.oai_create_thread_and_run(
             assistant, thread={"messages": ["What should I eat on Thursday?"]})
         assert isinstance(run, Run) and run.status == "queued"
+        deadline = Deadline(30, "the replayed run to wait on its tool")
         while run.status != "requires_action" or server.entries[server.position]["RequestMethod"] == "GET":
+            deadline.check(run.status)
             run = oai.oai_retrieve_run(run.thread_id, run)
         (call,) = run.required_action["submit_tool_outputs"]["tool_calls"]
         assert call["function"]["name"] == "get_favorite_food_for_day_of_week"
         assert json.loads(call["function"]["arguments"]) == {"day_of_week": "Thursday"}
         run = oai.oai_submit_tool_outputs(run.thread_id, run, [oai.oai_tool_output(call["id"], "tacos")])
+        deadline = Deadline(30, "the replayed run to complete")
         while run.status != "completed":
+            deadline.check(run.status)
             run = oai.oai_retrieve_run(run.thread_id, run)
         assert run.completed_at.tzinfo is not None and run.usage["total_tokens"] > 0
         messages = oai.oai_list_messages(run.thread_id, order="desc")

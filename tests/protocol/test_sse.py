@@ -111,6 +111,9 @@ def test_a_byte_order_mark_is_dropped_only_at_the_very_start():
     decoder = SSEDecoder()
     assert decoder.feed("\ufeffdata: a".encode()) == []
     assert decoder.feed("\ufeffb\n\n".encode()) == [ServerSentEvent("message", "a\ufeffb")]
+    decoder = SSEDecoder()  # its three bytes split across chunks: still the start of the stream
+    assert decoder.feed(b"\xef") == []
+    assert decoder.feed(b"\xbb\xbfdata: a\n\n") == [ServerSentEvent("message", "a")]
 
 
 def test_a_crlf_split_across_chunks_ends_one_line_and_the_next_lf_another():

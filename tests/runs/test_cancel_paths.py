@@ -12,6 +12,7 @@ import pytest
 import oairun_jupyter as oai
 from oairun_jupyter import Run
 from oairun_jupyter.runs._observers import observe
+from oairun_jupyter.transport import Clock
 
 from ..support.flows import WEATHER_TOOL, wait_for
 
@@ -132,3 +133,68 @@ def test_a_tool_error_raised_in_async_cancels_the_run(assistant, path):
             await run.wait_async(env={"get_weather": _failing_tool}, on_tool_error="raise")
         return run
     _assert_cancelled(asyncio.run(main()))
+
+
+class _StopButtonClock(Clock):
+    """The real clock, except that its first async sleep is where the user presses stop: a
+    KeyboardInterrupt raised inside the awaited wait itself (not turned into a cancellation)."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    async def async_sleep(self, seconds: float) -> None:
+        if not self.pressed:
+            self.pressed = True
+            raise KeyboardInterrupt
+        await super().async_sleep(seconds)
+
+
+def test_a_keyboard_interrupt_inside_an_async_poll_cancels_the_run(assistant, server):
+    clock = _StopButtonClock()
+    oai.configure(base_url=server.base_url, clock=clock)
+
+    async def main():
+        run = await _start_async(assistant, "poll", SLOW)
+        with pytest.raises(KeyboardInterrupt):
+            await run.wait_async()
+        return run
+    run = asyncio.run(main())
+    assert clock.pressed
+    _assert_cancelled(run)
+
+
+def test_a_keyboard_interrupt_inside_an_async_stream_cancels_the_run(assistant):
+    async def main():
+        run = await _start_async(assistant, "stream", SLOW)
+        deltas = []
+
+        def stop_after_three(kind, data):
+            if kind == "event" and data.event == "thread.message.delta":
+                deltas.append(data)
+                if len(deltas) == 3:
+                    raise KeyboardInterrupt  # raised inside the stream's own loop, as a signal handler would
+        observe(run, stop_after_three)
+        with pytest.raises(KeyboardInterrupt):
+            async for _ in run:
+                pass
+        return run
+    _assert_cancelled(asyncio.run(main()))
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_async_tool_interrupted_cancels_the_run(assistant, path):
+    async def get_weather(city):
+        raise KeyboardInterrupt
+
+    started = []
+
+    async def main():
+        run = await _start_async(assistant, path, TOOL_CALL)
+        started.append(run)
+        await run.wait_async(env={"get_weather": get_weather})
+    with pytest.raises(KeyboardInterrupt):  # out of asyncio.run itself, as from an interrupted script
+        asyncio.run(main())
+    (run,) = started
+    _assert_cancelled(run)
+    (record,) = run.tool_calls
+    assert record.status == "error" and record.error == "KeyboardInterrupt: "

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import pickle
 
+import httpx
 import pytest
 
 import oairun_jupyter as oai
 from oairun_jupyter import configure, get_client
 from oairun_jupyter._secrets import Secret, redact
+from oairun_jupyter.transport import ClientConfig, SyncTransport
 
 from ..support.http_server import LoopbackServer, json_reply
 
@@ -83,6 +85,18 @@ def test_connection_errors_do_not_carry_the_key(clock):
     configure(base_url="http://127.0.0.1:9/v1", api_key=FAKE_KEY, clock=clock, max_retries=0)
     with pytest.raises(oai.APIConnectionError) as caught:
         oai.oai_retrieve_run("thread_1", "run_1")
+    assert FAKE_KEY not in str(caught.value) and FAKE_KEY not in repr(caught.value)
+
+
+def test_a_transport_error_that_names_the_key_is_redacted():
+    # no real network stack puts the key in its error text; a fake transport injects that fault
+    def refuse(request):
+        raise httpx.ConnectError(f"proxy refused Authorization: Bearer {FAKE_KEY}", request=request)
+    config = ClientConfig(base_url="http://127.0.0.1:9/v1", api_key=Secret(FAKE_KEY), max_retries=0)
+    transport = SyncTransport(config, httpx.MockTransport(refuse))
+    with pytest.raises(oai.APIConnectionError) as caught:
+        transport.request("GET", "/threads/thread_1/runs/run_1")
+    assert "proxy refused Authorization: Bearer ***" in str(caught.value)
     assert FAKE_KEY not in str(caught.value) and FAKE_KEY not in repr(caught.value)
 
 

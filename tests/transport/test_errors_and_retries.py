@@ -92,6 +92,7 @@ def test_without_retry_after_backoff_is_exponential_with_jitter_and_gives_up(sta
             oai.oai_retrieve_run("thread_1", "run_1")
     assert len(server.received) == 4  # the first attempt and three retries
     assert caught.value.status_code == status and caught.value.message == "busy"
+    assert len(clock.sleeps) == 3
     for n, delay in enumerate(clock.sleeps):
         base = min(0.5 * 2 ** n, 8.0)
         assert 0.75 * base <= delay <= base
@@ -141,6 +142,16 @@ def test_async_client_retries_the_same_way(clock):
         configure(base_url=server.base_url, clock=clock)
         run = asyncio.run(oai.oai_retrieve_run("thread_1", "run_1", async_=True))
     assert run.status == "queued" and clock.sleeps == [2.0, 0.01]
+
+
+def test_the_async_client_gives_up_after_the_same_number_of_retries(clock):
+    busy = json_reply(500, {"error": {"message": "busy", "type": "server_error"}})
+    with LoopbackServer(_scripted([busy])) as server:
+        # total_timeout bounds a client that would retry for ever
+        configure(base_url=server.base_url, clock=clock, max_retries=3, total_timeout=60)
+        with pytest.raises(oai.InternalServerError):
+            asyncio.run(oai.oai_retrieve_run("thread_1", "run_1", async_=True))
+    assert len(server.received) == 4 and len(clock.sleeps) == 3
 
 
 def _closed_port() -> int:

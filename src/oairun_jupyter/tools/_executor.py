@@ -127,6 +127,10 @@ class ToolExecutor:
         if self.approve is not None:  # every call of the step awaits its own decision, at once
             prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))
 
+        # an interrupt or exit raised in a task would stop the event loop itself and leave the run
+        # waiting on the server; it is raised again here, in the coroutine that waits (and cancels)
+        stopped: list[BaseException] = []
+
         async def one(record: ToolCallRecord, fn: Callable[..., Any], kwargs: dict) -> None:
             record.started_at = now()
             if on_record:
@@ -143,8 +147,13 @@ class ToolExecutor:
                 record.time_out(self.timeout)
             except Exception as error:
                 record.fail(error)
+            except (KeyboardInterrupt, SystemExit) as error:
+                record.fail(error)
+                stopped.append(error)
 
         await asyncio.gather(*(one(r, f, k) for r, f, k in prepared if f is not None))
+        if stopped:
+            raise stopped[0]
         for record, _, _ in prepared:
             if on_record:
                 on_record(record)
