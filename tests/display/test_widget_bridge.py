@@ -16,7 +16,7 @@ import oairun_jupyter as oai
 from oairun_jupyter.display import RunWidgetBridge
 
 from ..support.deadline import Deadline
-from ..support.flows import WEATHER_TOOL
+from ..support.flows import WEATHER_TOOL, wait_for
 
 
 def _execute(client, code: str, timeout: float = 120) -> list[dict]:
@@ -230,3 +230,19 @@ def test_the_last_write_carries_the_whole_finished_run(assistant):
     assert [step["status"] for step in bridge.widget.steps] == ["completed", "completed"]
     (record,) = bridge.widget.records.values()
     assert record["output"] == "sunny in Oslo"
+
+
+def test_a_run_stopped_mid_message_keeps_the_text_so_far_in_its_last_write(assistant):
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/pace 30\n/long 1000"]}, stream=True)
+    bridge = RunWidgetBridge(run, rate=1e-4)
+    bridge.widget.send = lambda content, buffers=None: None
+    events, deltas = iter(run), 0
+    while deltas < 3:
+        deltas += next(events).event == "thread.message.delta"
+    run.cancel()  # the message never completes in this stream
+    wait_for(run.thread_id, run.id, ("cancelled",))
+    run.retrieve()
+    assert run.is_terminal and list(run.event_data.messages.values())[-1]["status"] == "in_progress"
+    bridge.flush()
+    assert bridge.widget.header["status"] == "cancelled"
+    assert bridge.widget.messages[-1]["text"].startswith("w0 w1 w2")  # the run ended: its text is written

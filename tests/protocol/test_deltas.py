@@ -147,7 +147,9 @@ def test_a_text_delta_for_a_part_without_text_yet_starts_its_text():
     accumulate_message_delta(message, {"delta": {"content": [_text_part(0, "x")]}})
     accumulate_message_delta(message, {"delta": {"content": [_text_part(1, "y")]}})
     accumulate_message_delta(message, {"delta": {"content": [_text_part(5, "z")]}})  # a part not seen before
-    assert [(part["index"], part["text"]["value"]) for part in message["content"]] == [(0, "x"), (1, "y"), (5, "z")]
+    accumulate_message_delta(message, {"delta": {"content": [_text_part(0, "x")]}})
+    assert [(part["index"], part["text"]["value"]) for part in message["content"]] == [(0, "xx"), (1, "y"), (5, "z")]
+    assert message["content"][0] == {"index": 0, "type": "text", "text": {"value": "xx"}}  # nothing else written
 
 
 def test_values_of_other_shapes_replace_and_nulls_leave_what_is_there():

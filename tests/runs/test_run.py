@@ -214,7 +214,7 @@ def test_async_construction_and_wait_async(assistant):
         thread = oai.oai_create_thread(messages=['get_weather {"city": "Kyiv"}'])
         run = Run(thread, assistant_id=assistant, async_=True)
         assert run.status is None  # nothing was sent yet
-        await run.wait_async(env={"get_weather": get_weather})
+        await run.wait_async(env={"get_weather": get_weather}, timeout=None)  # None: no deadline
         steps = await run.list_steps()
         return run, steps
     run, steps = asyncio.run(main())

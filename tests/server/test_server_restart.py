@@ -164,6 +164,8 @@ def test_recovery_on_start_ends_every_run_left_in_flight(tmp_path):
         ended = {status: oai.oai_retrieve_run(run["thread_id"], run["id"]) for status, run in runs.items()}
         assert {status: run.status for status, run in ended.items()} == {
             "queued": "failed", "in_progress": "failed", "cancelling": "cancelled", "completed": "completed"}
+        for status in ("queued", "in_progress", "cancelling"):
+            assert ended[status].expires_at is None  # an ended run no longer expires
         for status in ("queued", "in_progress"):
             assert ended[status].failed_at is not None
             assert ended[status].last_error == {"code": "server_error", "message":

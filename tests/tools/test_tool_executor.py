@@ -67,7 +67,7 @@ def test_the_record_keeps_the_call_as_sent_within_bounds():
     executor = ToolExecutor({"f": lambda **kwargs: "ok"}, declared={"f"})
     exact, longer = "x" * 10_000, "y" * 10_001  # neither is JSON: both refused, both recorded
     first, second, unnamed = executor.run([_call("f", exact), _call("f", longer),
-                                           {"function": {"name": "f", "arguments": "{}"}}])
+                                           {"function": {"name": "f"}}])  # no arguments: none
     assert first.arguments == exact and second.arguments == "y" * 10_000 + "..."
     assert "not valid JSON" in first.output
     assert (unnamed.call_id, unnamed.status, unnamed.output) == ("", "ok", "ok")  # no type: a function call

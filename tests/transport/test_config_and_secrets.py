@@ -52,7 +52,7 @@ def test_the_key_never_appears_in_reprs_or_pickles():
     config = get_client().config
     for text in (repr(config), str(config), repr(get_client()), repr(config.api_key)):
         assert FAKE_KEY not in text and "FAKEKEY" not in text
-    with pytest.raises(TypeError, match="a Secret cannot be pickled"):
+    with pytest.raises(TypeError, match="^a Secret cannot be pickled$"):
         pickle.dumps(config.api_key)
     # the mask says whether a key is set, so a user can tell "no key" from "a key"
     assert repr(config.api_key) == str(config.api_key) == "Secret('********')"
@@ -98,6 +98,12 @@ def test_a_transport_error_that_names_the_key_is_redacted():
         transport.request("GET", "/threads/thread_1/runs/run_1")
     assert "proxy refused Authorization: Bearer ***" in str(caught.value)
     assert FAKE_KEY not in str(caught.value) and FAKE_KEY not in repr(caught.value)
+
+
+def test_secrets_compare_by_value_and_only_with_secrets():
+    assert Secret("a") == Secret("a") and hash(Secret("a")) == hash(Secret("a"))
+    assert Secret("a") != Secret("b") and Secret("a") != "a"
+    assert len({Secret("a"), Secret("a"), Secret("b")}) == 2
 
 
 def test_redaction_removes_the_key_and_the_form_the_service_echoes():
