@@ -38,7 +38,7 @@ bench: venv js
 	$(BIN)/python bench/accumulation.py
 	$(BIN)/python bench/run_all.py
 
-# Mutation testing (not in CI; about 40 minutes on 2 cores): the functions holding the behaviours
+# Mutation testing (not in CI; about 45 minutes on 2 cores): the functions holding the behaviours
 # the product stands on, against the tests of [tool.mutmut] in pyproject.toml. `mutmut results`
 # lists the surviving mutants, `mutmut show NAME` shows one's change.
 MUTANTS := \

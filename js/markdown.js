@@ -34,8 +34,8 @@ export function scrub(html) {
 /** Sanitized HTML for a message's Markdown text and its annotations. Two independent layers:
  * DOMPurify, then `scrub`; `layers` replaces either (the browser tests try each one alone). */
 export function renderMarkdown(text, annotations = [], layers = {}) {
-  const purify = layers.purify ?? DOMPurify;
-  const secondPass = layers.scrub ?? scrub;
+  const purify = layers?.purify ?? DOMPurify;
+  const secondPass = layers?.scrub ?? scrub;
   let source = text ?? "";
   const notes = [];
   annotations.forEach((annotation) => {
