@@ -198,3 +198,39 @@ def test_an_async_tool_interrupted_cancels_the_run(assistant, path):
     _assert_cancelled(run)
     (record,) = run.tool_calls
     assert record.status == "error" and record.error == "KeyboardInterrupt: "
+
+
+def _exiting_tool(city):
+    raise SystemExit(2)  # what sys.exit() or an argparse error inside a tool raises
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_tool_that_exits_cancels_the_run(assistant, path):
+    run = _start(assistant, path, TOOL_CALL)
+    with pytest.raises(SystemExit):
+        run.wait(env={"get_weather": _exiting_tool})
+    _assert_cancelled(run)
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_an_async_round_stops_at_once_and_cancels_the_run(assistant, path):
+    # one call interrupts while the other would take a minute: that one is cancelled, not awaited
+    # (a plain function on a thread cannot be cancelled; it runs on, as any Python thread would)
+    async def get_weather(city):
+        if city == "Oslo":
+            raise KeyboardInterrupt
+        await asyncio.sleep(60)
+        return "late"
+    started = []
+
+    async def main():
+        run = await _start_async(assistant, path, 'get_weather {"city": "Oslo"} get_weather {"city": "Rome"}')
+        started.append(run)
+        await run.wait_async(env={"get_weather": get_weather}, tool_timeout=120)
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+    (run,) = started
+    _assert_cancelled(run)
+    records = {record.parsed_arguments["city"]: record for record in run.tool_calls}
+    assert records["Oslo"].error == "KeyboardInterrupt: "
+    assert records["Rome"].error == "RuntimeError: not finished: another call of this round was interrupted"

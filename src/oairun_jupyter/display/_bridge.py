@@ -101,13 +101,16 @@ class RunWidgetBridge:
     # --- writing the widget ---------------------------------------------------------------
 
     def _maybe_flush(self) -> None:
-        wait = self._last_flush + self.interval - time.monotonic()
-        if wait <= 0:
-            self.flush()
-        elif self._timer is None:
-            self._timer = threading.Timer(wait, self._timed_flush)
-            self._timer.daemon = True
-            self._timer.start()
+        with self._lock:  # a flush on another thread may cancel and clear the timer meanwhile
+            wait = self._last_flush + self.interval - time.monotonic()
+            if wait > 0:
+                if self._timer is None:
+                    timer = threading.Timer(wait, self._timed_flush)
+                    timer.daemon = True
+                    timer.start()
+                    self._timer = timer
+                return
+        self.flush()
 
     def _timed_flush(self) -> None:
         with self._lock:

@@ -82,7 +82,7 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 cancel_quietly(run)
                 raise _timeout_error(run, options)
             clock.sleep(delay)
-    except (KeyboardInterrupt, ToolCallError):
+    except (KeyboardInterrupt, SystemExit, ToolCallError):  # a tool's sys.exit() too
         cancel_quietly(run)
         raise
 
@@ -117,7 +117,7 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 await cancel_quietly_async(run)
                 raise _timeout_error(run, options)
             await clock.async_sleep(delay)
-    except (KeyboardInterrupt, ToolCallError):
+    except (KeyboardInterrupt, SystemExit, ToolCallError):  # a tool's sys.exit() too
         await cancel_quietly_async(run)
         raise
     except BaseException as error:  # asyncio cancellation (an interrupted `await` cell)

@@ -135,7 +135,7 @@ class RunStream(Run):
                     outputs, _ = run_tools_sync(self, namespace, options)
                     reader = self._continuation(outputs)
         except BaseException as error:
-            if isinstance(error, (KeyboardInterrupt, RunError)) and not isinstance(error, RunStreamError) \
+            if isinstance(error, (KeyboardInterrupt, SystemExit, RunError)) and not isinstance(error, RunStreamError) \
                     and self._payload.get("id") and not self.is_terminal:
                 cancel_quietly(self)
             raise
@@ -225,7 +225,8 @@ class RunStream(Run):
                     outputs, _ = await run_tools_async(self, namespace, options)
                     reader = await self._acontinuation(outputs)
         except BaseException as error:
-            interrupted = isinstance(error, (KeyboardInterrupt, RunError)) or type(error).__name__ == "CancelledError"
+            interrupted = isinstance(error, (KeyboardInterrupt, SystemExit, RunError)) \
+                or type(error).__name__ == "CancelledError"
             if interrupted and not isinstance(error, RunStreamError) and self._payload.get("id") \
                     and not self.is_terminal:
                 await cancel_quietly_async(self)

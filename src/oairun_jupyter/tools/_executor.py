@@ -127,9 +127,12 @@ class ToolExecutor:
         if self.approve is not None:  # every call of the step awaits its own decision, at once
             prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))
 
-        # an interrupt or exit raised in a task would stop the event loop itself and leave the run
-        # waiting on the server; it is raised again here, in the coroutine that waits (and cancels)
+        # An interrupt or exit raised inside a task would escape the event loop itself and leave the
+        # run waiting on the server. Each call catches it where it is raised (`_stopping`), the other
+        # calls of the round are cancelled at once, and it is raised again here, in the coroutine
+        # that waits, which cancels the run.
         stopped: list[BaseException] = []
+        tasks: list[asyncio.Task] = []
 
         async def one(record: ToolCallRecord, fn: Callable[..., Any], kwargs: dict) -> None:
             record.started_at = now()
@@ -137,21 +140,36 @@ class ToolExecutor:
                 on_record(record)
             try:
                 if inspect.iscoroutinefunction(fn):
-                    value = await asyncio.wait_for(fn(**kwargs), self.timeout)
+                    value = await asyncio.wait_for(_stopping(fn(**kwargs)), self.timeout)
                 else:
-                    value = await asyncio.wait_for(loop.run_in_executor(None, lambda: fn(**kwargs)), self.timeout)
+                    value = await asyncio.wait_for(loop.run_in_executor(None, _stopping_sync, fn, kwargs),
+                                                   self.timeout)
                     if inspect.isawaitable(value):
-                        value = await asyncio.wait_for(value, self.timeout)
+                        value = await asyncio.wait_for(_stopping(value), self.timeout)
+                if isinstance(value, _Stopped):
+                    raise value.error
                 record.succeed(value)
             except asyncio.TimeoutError:
                 record.time_out(self.timeout)
+            except asyncio.CancelledError:
+                if not stopped:
+                    raise  # the round itself was cancelled (an interrupted await cell)
+                record.fail(RuntimeError("not finished: another call of this round was interrupted"))
             except Exception as error:
                 record.fail(error)
             except (KeyboardInterrupt, SystemExit) as error:
                 record.fail(error)
                 stopped.append(error)
+                for task in tasks:
+                    if task is not asyncio.current_task():
+                        task.cancel()
 
-        await asyncio.gather(*(one(r, f, k) for r, f, k in prepared if f is not None))
+        tasks.extend(asyncio.ensure_future(one(r, f, k)) for r, f, k in prepared if f is not None)
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            if not stopped:
+                raise
         if stopped:
             raise stopped[0]
         for record, _, _ in prepared:
@@ -172,6 +190,27 @@ class ToolExecutor:
             edited = {**call, "function": {**(call.get("function") or {}), "arguments": arguments}}
             return self.prepare(edited)
         return item
+
+
+class _Stopped:
+    """An interrupt or exit raised by a tool, carried out of its task as a value (see run_async)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+async def _stopping(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except (KeyboardInterrupt, SystemExit) as error:
+        return _Stopped(error)
+
+
+def _stopping_sync(fn: Callable[..., Any], kwargs: dict) -> Any:
+    try:
+        return fn(**kwargs)
+    except (KeyboardInterrupt, SystemExit) as error:
+        return _Stopped(error)
 
 
 def _call_sync(fn: Callable[..., Any], kwargs: dict, timeout: float) -> Any:
