@@ -132,7 +132,9 @@ def _as_if_the_server_died_during(db, run_id: str, status: str, message_status: 
     store = Store(db)
     try:
         run = store.get("run", run_id)
-        store.put("run", {**run, "status": status, "completed_at": None}, run["thread_id"])
+        # an unfinished run still has the time it would expire at (600 s after its creation)
+        store.put("run", {**run, "status": status, "completed_at": None, "expires_at": run["created_at"] + 600},
+                  run["thread_id"])
         for step in store.children("step", run_id):
             store.put("step", {**step, "status": "in_progress", "completed_at": None}, run_id)
         for message in store.children("message", run["thread_id"]):
