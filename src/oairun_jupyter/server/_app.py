@@ -16,6 +16,7 @@ from starlette.routing import Route
 from .._version import __version__
 from ._engine import Engine
 from ._errors import ServiceError, error_response
+from ._gate import RequestGate
 from ._routes_objects import object_routes
 from ._routes_runs import run_routes
 from ._store import Store
@@ -67,8 +68,9 @@ class BearerKeyMiddleware:
 
 
 def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
-               run_expiry_seconds: int = 600, server_key: str | None = None) -> Starlette:
-    """The runs server as an ASGI app over `store`, answering with `backend`."""
+               run_expiry_seconds: int = 600, server_key: str | None = None, host: str = "127.0.0.1") -> Starlette:
+    """The runs server as an ASGI app over `store`, answering with `backend`; `host` is the address
+    it serves (the request gate refuses other Host names)."""
     engine = Engine(store, backend, run_expiry_seconds=run_expiry_seconds)
 
     @asynccontextmanager
@@ -91,4 +93,5 @@ def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
     app.state.poll_after_ms = poll_after_ms
     if server_key:
         app.add_middleware(BearerKeyMiddleware, key=server_key)
+    app.add_middleware(RequestGate, host=host)  # added last: the outermost, it sees requests first
     return app

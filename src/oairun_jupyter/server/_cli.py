@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oairun-jupyter serve: {error}", file=sys.stderr)
         return 2
     db = args.db or default_db_path()
-    app = create_app(Store(db), backend, poll_after_ms=args.poll_after_ms, server_key=server_key)
+    app = create_app(Store(db), backend, poll_after_ms=args.poll_after_ms, server_key=server_key, host=args.host)
     server = LocalServer(app, host=args.host, port=args.port)
     print(f"oairun-jupyter runs server ({args.backend} backend, database {db}) on {server.base_url}",
           flush=True)

@@ -101,12 +101,23 @@ def store_messages(request: Request, thread_id: str, messages: Any, param: str) 
         request.app.state.store.put("message", message_payload(thread_id, message), thread_id)
 
 
+MAX_MESSAGE_CHARACTERS = 256_000  # the real service's limit on a message's text
+
+
 def _check_content(content: Any, param: str) -> None:
     if isinstance(content, str) and content:
+        _check_length(len(content), param)
         return
     if isinstance(content, list) and content and all(isinstance(p, dict) and "type" in p for p in content):
+        _check_length(sum(len(p["text"]) for p in content if isinstance(p.get("text"), str)), param)
         return
     raise invalid("Invalid 'content': expected a non-empty string or a list of content parts.", param)
+
+
+def _check_length(characters: int, param: str) -> None:
+    if characters > MAX_MESSAGE_CHARACTERS:
+        raise invalid(f"Invalid 'content': a message's text may have at most {MAX_MESSAGE_CHARACTERS:,} "
+                      f"characters, this one has {characters:,}.", param, code="string_above_max_length")
 
 
 def new_thread(request: Request, body: dict[str, Any]) -> dict[str, Any]:
