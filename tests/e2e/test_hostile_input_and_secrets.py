@@ -25,8 +25,9 @@ def test_ten_megabyte_arguments_are_refused_and_ten_megabyte_outputs_cut(server)
     def get_weather(city):
         ran.append(len(city))
         return "x" * 10_000_000
-    huge = json.dumps({"city": "y" * 10_000_000})
-    run = oai.Run(oai.oai_create_thread(messages=[f"/call get_weather {huge}\n/call get_weather {{\"city\": \"Oslo\"}}"]),
+    # the model (not the user, whose message is limited to 256,000 characters) sends 10 MB of arguments
+    run = oai.Run(oai.oai_create_thread(messages=["/call-padded get_weather city 10000000\n"
+                                                  "/call get_weather {\"city\": \"Oslo\"}"]),
                   assistant_id=assistant).wait(env={"get_weather": get_weather})
     big, small = run.tool_calls if len(run.tool_calls[0].arguments) > 100 else reversed(run.tool_calls)
     assert big.status == "refused" and f"above the limit of {MAX_ARGUMENT_BYTES:,}" in big.output

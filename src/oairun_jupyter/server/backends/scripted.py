@@ -9,7 +9,8 @@ What it answers to the last user message of the thread:
   a named tool choice calls that tool; `tool_choice="none"` never calls a tool.
 * lines starting with a slash script other shapes of the real service:
   `/call NAME ARGUMENTS` (a call of NAME with ARGUMENTS verbatim, declared or not, valid JSON or
-  not: what a misbehaving model sends), `/long N` (a reply of N deltas), `/cite [TEXT]` (text with a file_citation annotation on TEXT),
+  not: what a misbehaving model sends), `/call-padded NAME FIELD N` (a call of NAME whose FIELD
+  holds N characters: arguments larger than a user message may be), `/long N` (a reply of N deltas), `/cite [TEXT]` (text with a file_citation annotation on TEXT),
   `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
   `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
 * anything else is echoed: `You said: <text>`.
@@ -43,6 +44,7 @@ __all__ = ["ScriptedBackend", "last_user_text"]
 _WORD = re.compile(r"\s*\S+")
 _DIRECTIVE = re.compile(r"^/(\w+)(?:[ \t]+(.*))?$", re.M)
 _FORCED_CALL = re.compile(r"^/call[ \t]+(\S+)[ \t]*(.*)$", re.M)
+_PADDED_CALL = re.compile(r"^/call-padded[ \t]+(\S+)[ \t]+(\w+)[ \t]+(\d{1,8})$", re.M)
 _FAIL_CODES = ("server_error", "rate_limit_exceeded", "invalid_prompt")
 
 
@@ -129,6 +131,7 @@ class ScriptedBackend:
         if choice == "none":
             return []
         forced = [(name, arguments) for name, arguments in _FORCED_CALL.findall(text)]
+        forced += [(name, json.dumps({field: "y" * int(size)})) for name, field, size in _PADDED_CALL.findall(text)]
         if forced:
             return forced
         found: list[tuple[int, str, str]] = []
