@@ -10,7 +10,8 @@ What it answers to the last user message of the thread:
 * lines starting with a slash script other shapes of the real service:
   `/call NAME ARGUMENTS` (a call of NAME with ARGUMENTS verbatim, declared or not, valid JSON or
   not: what a misbehaving model sends), `/call-padded NAME FIELD N` (a call of NAME whose FIELD
-  holds N characters: arguments larger than a user message may be), `/long N` (a reply of N deltas), `/cite [TEXT]` (text with a file_citation annotation on TEXT),
+  holds N characters: arguments larger than a user message may be), `/long N` (a reply of N deltas),
+  `/cite [TEXT]` (text with a file_citation annotation on TEXT),
   `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
   `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
 * anything else is echoed: `You said: <text>`.
