@@ -4,6 +4,10 @@ identifier that is not a dunder before the namespace is even looked at."""
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
+
 import pytest
 
 from oairun_jupyter import tool
@@ -107,3 +111,40 @@ def test_a_tool_object_runs_its_function_with_its_defaults():
     (record,) = executor.run([_call("greet", '{"name": "Ada", "greeting": null}')])
     assert record.output == "Hello, Ada"  # null leaves the default
     assert record.function.endswith("greet") and "FunctionTool" not in record.function
+
+
+class _Greeter:
+    def greet(self, name):
+        return f"hi {name}"
+
+    def __call__(self, name):
+        return "called"
+
+
+@pytest.mark.parametrize("name,target,why", [
+    ("open", open, "is a built-in"),
+    ("print", print, "is a built-in"),
+    ("dict", dict, "is a class"),
+    ("system", os.system, "is a built-in"),
+    ("rmtree", shutil.rmtree, "is shutil's rmtree"),
+    ("instance", _Greeter(), "is a _Greeter"),
+    ("partial", functools.partial(lambda name: name, "x"), "is a partial"),
+])
+def test_what_python_put_in_the_namespace_never_runs_as_a_tool(name, target, why):
+    # a server (squatted, hijacked, compromised) declares what it likes: only the user's functions run
+    (record,) = ToolExecutor({name: target}, declared={name}).run([_call(name, '{"name": "x"}')])
+    assert record.status == "refused", record.output
+    assert record.output.startswith(f"Error: {name!r} in the namespace {why}")
+    assert record.output.endswith("a tool must be a function defined in your code or a tool() object")
+
+
+def test_functions_and_methods_the_user_defined_run():
+    def plain(name):
+        return f"plain {name}"
+
+    async def coroutine(name):
+        return f"async {name}"
+    namespace = {"plain": plain, "coroutine": coroutine, "method": _Greeter().greet, "lam": lambda name: name}
+    executor = ToolExecutor(namespace, declared=set(namespace))
+    records = executor.run([_call(name, '{"name": "x"}') for name in namespace])
+    assert [r.output for r in records] == ["plain x", "async x", "hi x", "x"]

@@ -78,7 +78,7 @@ def rerun_tool_call(run: Any, call_id: str, arguments: str | None, namespace: Ma
         known = ", ".join(r.call_id for r in run.tool_calls) or "none"
         raise ValueError(f"no tool call {call_id!r} in this run (its calls: {known})")
     arguments = record.arguments if arguments is None else arguments
-    executor = ToolExecutor(namespace, {record.name})
+    executor = ToolExecutor(namespace, _declared(run))  # a call refused as undeclared stays refused
     (again,) = executor.run([{"id": call_id, "type": "function",
                               "function": {"name": record.name, "arguments": arguments}}])
     record.reruns.append({"arguments": arguments, "status": again.status, "output": again.output,

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from ._records import ToolCallRecord, now
 from ._schema import FunctionTool
+from ._user_functions import user_defined_reason
 
 __all__ = ["ToolExecutor", "declared_function_names", "MAX_ARGUMENT_BYTES"]
 
@@ -61,6 +62,10 @@ class ToolExecutor:
             return record.refuse(f"no function {name!r} in the namespace; define it or pass env="), None, {}
         if not callable(target):
             return record.refuse(f"{name!r} in the namespace is a {type(target).__name__}, not a function"), None, {}
+        foreign = user_defined_reason(target)
+        if foreign is not None:
+            return record.refuse(f"{name!r} in the namespace {foreign}; a tool must be a function defined in "
+                                 "your code or a tool() object"), None, {}
         if len(raw.encode()) > MAX_ARGUMENT_BYTES:
             return record.refuse(f"the arguments are {len(raw.encode()):,} bytes, above the limit of "
                                  f"{MAX_ARGUMENT_BYTES:,}"), None, {}
