@@ -3,6 +3,7 @@
 With neither layer the same harness sees payloads run, so a layer that stopped working would show.
 
 The module under test is js/markdown.js, bundled for the page by the project's own esbuild.
+The same browser then plays a web page of another origin against the runs server (issue 13).
 """
 
 from __future__ import annotations
@@ -86,3 +87,30 @@ def test_each_sanitizer_layer_alone_stops_the_whole_corpus(browser, bundle, laye
 def test_without_either_layer_the_corpus_runs_in_this_harness(browser, bundle):
     seen = _render_corpus(browser, bundle, NEITHER)
     assert seen["ran"] > 0 and seen["left"], "the harness must see an unsanitized payload run"
+
+
+def test_a_page_of_another_origin_cannot_create_anything_on_the_server(browser):
+    # the requests a page may send without asking (no CORS preflight): a form, text/plain, no-cors JSON
+    from oairun_jupyter.server import start_local_server
+    with start_local_server(pace=0) as server:
+        browser.set_content("<!doctype html><html><body>evil</body></html>")  # about:blank: another origin
+        url = f"{server.base_url}/threads"
+        browser.evaluate("""async (url) => {
+            const form = document.createElement("form");
+            form.method = "POST"; form.action = url; form.enctype = "text/plain"; form.target = "sink";
+            const field = document.createElement("input");
+            field.name = '{"metadata": {"a": "'; field.value = '"}}';
+            form.append(field);
+            const sink = document.createElement("iframe"); sink.name = "sink";
+            document.body.append(sink, form);
+            form.submit();
+            for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+                await fetch(url, {method: "POST", mode: "no-cors", headers: {"Content-Type": type},
+                                  body: '{"metadata": {"b": "c"}}'}).catch(() => null);
+            }
+            await fetch(url, {method: "POST", mode: "no-cors", body: "{}"}).catch(() => null);
+            await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"})
+                .catch(() => null);  // a preflighted request: refused by CORS, and by the server's Origin check
+        }""", url)
+        browser.wait_for_timeout(1000)  # the form's navigation completes in its frame
+        assert server.store.children("thread", None) == []
