@@ -81,11 +81,13 @@ def test_user_mistakes_are_one_line():
         "%%oai_run\nhello",
         "%oai frobnicate",
         "%%oai_run --confirm\nhello",
+        "%%oai_run --background --confirm --quiet\nhello",
     ), allow_errors=True)
     expected = ["unrecognized arguments: --bogus", "the cell is empty", "no variable 'nobody' is defined",
                 "no function named 'nothing_here'", "temperature must be a number from 0 to 2",
                 "No assistant found with id 'asst_missing'", None,
-                "could not reach http://127.0.0.1:9/v1", "unknown command 'frobnicate'", "--confirm needs --background"]
+                "could not reach http://127.0.0.1:9/v1", "unknown command 'frobnicate'", "--confirm needs --background",
+                "which --quiet hides"]
     for cell, words in zip(notebook.cells[1:], expected):
         assert not _errors(cell), cell.source  # IPython shows a UsageError as one line, not a traceback
         if words is None:

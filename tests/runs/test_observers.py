@@ -8,6 +8,8 @@ import threading
 import time
 import weakref
 
+import pytest
+
 import oairun_jupyter as oai
 from oairun_jupyter.runs import _observers, approver_of, notify, observe, set_approver
 
@@ -75,15 +77,39 @@ def test_concurrent_observers_are_all_kept(monkeypatch):
     assert sorted(heard) == [0, 1, 2, 3]
 
 
-def test_confirm_with_nobody_to_ask_rejects_every_call(server):
+@pytest.mark.parametrize("path", ["poll", "stream"])
+def test_confirm_with_nobody_to_ask_starts_nothing(server, path):
     assistant = oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL])
-    run = oai.Run(oai.oai_create_thread(messages=['get_weather {"city": "Rome"}']), assistant_id=assistant)
+    thread = oai.oai_create_thread(messages=['get_weather {"city": "Rome"}'])
     called = []
-    assert approver_of(run) is None
-    asyncio.run(run.wait_async(env={"get_weather": lambda city: called.append(city) or "sun"}, confirm=True))
-    assert called == []
-    assert run.status == "completed" and run.tool_calls[0].status == "refused"
-    assert "rejected" in run.tool_calls[0].output
+
+    def get_weather(city):
+        called.append(city)
+        return "sun"
+
+    async def main():
+        if path == "poll":
+            run = oai.Run(thread, assistant_id=assistant, async_=True)
+        else:
+            run = await oai.oai_create_run(thread, assistant, stream=True, async_=True)
+        assert approver_of(run) is None
+        with pytest.raises(ValueError, match="display the run first"):
+            await run.wait_async(env={"get_weather": get_weather}, confirm=True)
+        assert called == [] and run.tool_calls == []
+        if path == "poll":  # not even created
+            assert (await oai.oai_list_runs(thread.id, async_=True)).data == []
+        # displayed (an approver attached), the same run goes on and asks
+        set_approver(run, _always("approve"))
+        await run.wait_async(env={"get_weather": get_weather}, confirm=True)
+        return run
+    run = asyncio.run(main())
+    assert called == ["Rome"] and run.status == "completed"
+
+
+def _always(decision):
+    async def decide(record):
+        return decision, None
+    return decide
 
 
 def test_an_approver_decides(server):

@@ -103,6 +103,9 @@ class OaiMagics(Magics):
         if args.confirm and not args.background:
             raise UsageError("--confirm needs --background: approval clicks reach the kernel only while "
                              "it is free")
+        if args.confirm and args.quiet:
+            raise UsageError("--confirm asks for each tool call's approval in the run's widget, which --quiet "
+                             "hides: drop --quiet (nothing was started)")
         session = Session.get()
         try:
             run = self._start(args, text, namespace, session)

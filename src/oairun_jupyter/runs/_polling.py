@@ -17,7 +17,7 @@ from ..protocol import FAILED_STATUSES, SUCCESSFUL_STATUSES, APIConnectionError,
 from ._cancel import cancel_quietly, cancel_quietly_async
 from ._errors import RunError, RunTimeoutError, ToolCallError
 from ._options import WaitOptions
-from ._tool_rounds import run_tools_async, run_tools_sync
+from ._tool_rounds import require_approver, run_tools_async, run_tools_sync
 
 __all__ = ["wait_sync", "wait_async", "raise_for_status"]
 
@@ -89,6 +89,8 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
 
 async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> Any:
     """`wait_sync` on the running event loop (an interrupted `await` cell cancels the run)."""
+    if options.confirm:
+        require_approver(run)  # before the run is even created: nothing starts that nobody can approve
     if run._pending is not None:
         await run.retrieve()
     clock = run._client.config.clock

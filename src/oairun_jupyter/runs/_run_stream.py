@@ -38,7 +38,7 @@ from ._observers import notify
 from ._options import WaitOptions, namespace_for
 from ._polling import raise_for_status, wait_sync
 from ._run import Run
-from ._tool_rounds import run_tools_async, run_tools_sync
+from ._tool_rounds import require_approver, run_tools_async, run_tools_sync
 
 __all__ = ["RunStream"]
 
@@ -211,6 +211,8 @@ class RunStream(Run):
     # pragma: no mutate end
 
     async def _aiterate(self, namespace: Any, options: WaitOptions, run_tools: bool) -> AsyncIterator[StreamEvent]:
+        if options.confirm and run_tools:
+            require_approver(self)  # approval fails closed: nothing is read or run that nobody can approve
         reader = self._take_reader()
         try:
             while reader is not None:

@@ -13,7 +13,7 @@ from ._errors import ToolCallError
 from ._observers import approver_of, notify
 from ._options import WaitOptions
 
-__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call"]
+__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver"]
 
 
 def _declared(run: Any) -> set[str]:
@@ -59,6 +59,17 @@ def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
 
 async def _nobody_to_ask(record: ToolCallRecord) -> tuple[str, None]:
     return "reject", None
+
+
+NO_APPROVER = ("confirm=True asks for each tool call's approval in the run's widget, and this run has "
+               "none: display the run first (make it the last line of a cell), or use `%%oai_run "
+               "--background --confirm` without --quiet")
+
+
+def require_approver(run: Any) -> None:
+    """Approval fails closed: a wait with `confirm=True` and nobody to ask does not start."""
+    if approver_of(run) is None:
+        raise ValueError(NO_APPROVER)
 
 
 async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from ._schema import FunctionTool
+
 __all__ = ["user_defined_reason"]
 
 _FOREIGN_MODULES = ("builtins", "IPython", "ipykernel", "jupyter_client", "jupyter_core", "ipywidgets",
@@ -25,8 +27,7 @@ def _module_root(fn: Any) -> str:
 
 def user_defined_reason(target: Any) -> str | None:
     """None when `target` may run as a tool; else why not, for the call's error output."""
-    from ._schema import FunctionTool  # the tool() objects the user made on purpose
-    if isinstance(target, FunctionTool):
+    if isinstance(target, FunctionTool):  # a tool() object: made a tool on purpose
         return None
     function = target.__func__ if inspect.ismethod(target) else target
     if not inspect.isfunction(function):
