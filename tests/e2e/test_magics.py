@@ -62,7 +62,7 @@ def test_the_magics_end_to_end():
     assert "tool broken failed: ValueError: no data; the run was cancelled" in _stderr(cells[7])
     assert outputs_text(cells[10]).strip() == "True get_weather"
     config = outputs_text(cells[11])
-    assert "backend:   local server (scripted backend)" in config and "API key:   not set" in config
+    assert "backend:   local server (scripted backend)" in config and "API key:   the local server's own" in config
     assert "completed" in config and "local runs server at http://127.0.0.1:" in config
     states = [s for s in widget_states(notebook) if s.get("header")]
     assert {s["header"]["status"] for s in states} >= {"completed", "cancelled"}
@@ -161,3 +161,22 @@ def test_a_server_declaring_what_ipython_provides_cannot_make_the_kernel_run_it(
     assert "'open' in the namespace is " in printed[0] and "not a function you defined" in printed[0]
     assert outputs_text(notebook.cells[2]).strip().startswith(
         "rerun: Error: tool 'undeclared' is not declared for this run")
+
+
+def test_the_kernels_own_server_answers_the_kernel_only():
+    # another process on the machine (another user's, a page's helper) finds the port but not the key
+    probe = ("import subprocess, sys\nfrom oairun_jupyter import get_client\n"
+             "url = get_client().config.base_url  # the server the first cell started\n"
+             "code = f'import httpx; print(httpx.get({url!r} + \"/assistants\").status_code, "
+             "httpx.post({url!r} + \"/threads\", json={{}}).status_code)'\n"
+             "print('other process:', subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,"
+             " timeout=60).stdout.strip())")
+    notebook = execute(make_notebook(
+        PRELUDE, "%%oai_run --out first\nhello", probe,
+        "print('kernel:', first.status, repr(get_client().config.api_key))\n%oai local stop\n"
+        "print('after stop:', repr(get_client().config.api_key), get_client().config.base_url)",
+    ))
+    assert outputs_text(notebook.cells[2]).strip() == "other process: 401 401"
+    kernel, after = outputs_text(notebook.cells[3]).strip().splitlines()[0], outputs_text(notebook.cells[3])
+    assert kernel == "kernel: completed Secret('********')"  # the kernel holds the key, masked
+    assert "after stop: Secret('') https://api.openai.com/v1" in after  # the key went with the server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import Any
 
@@ -17,13 +18,24 @@ USAGE = ("usage: %oai config [base_url=URL] [model=NAME] [assistant=ID] | %oai l
          "%oai thread | %oai runs | %oai cancel")
 
 
+def _key_kind(session: Session, config: Any) -> str:
+    if session.local is not None and config.api_key and config.api_key.reveal() == session.local_key:
+        return "the local server's own (made at its start; it never leaves this kernel)"
+    return "set" if config.api_key else "not set"
+
+
 def _config(session: Session, settings: list[str]) -> None:
     for item in settings:
         name, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"%oai config takes name=value pairs, got {item!r}; {USAGE}")
         if name == "base_url":
-            configure(base_url=value)
+            if session.local is not None:
+                # the local server's key is for the local server only: elsewhere, the user's own key
+                local = value == session.local.base_url
+                configure(base_url=value, api_key=session.local_key if local else os.environ.get("OPENAI_API_KEY", ""))
+            else:
+                configure(base_url=value)
             session.assistant_id = session.thread_id = None
         elif name == "model":
             session.model = value
@@ -36,7 +48,7 @@ def _config(session: Session, settings: list[str]) -> None:
     backend = f"local server ({session.local.app.state.backend.name} backend)" if session.local else "remote"
     print(f"base URL:  {config.base_url}\nbackend:   {backend}\nmodel:     {session.default_model()}\n"
           f"assistant: {session.assistant_id or '(made on first use)'}\nthread:    {session.thread_id or '(none yet)'}\n"
-          f"API key:   {'set' if config.api_key else 'not set'}")
+          f"API key:   {_key_kind(session, config)}")
 
 
 def _local(session: Session, words: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ class Session:
     runs: list[Any] = field(default_factory=list)
     background: list[tuple[Any, threading.Thread]] = field(default_factory=list)
     told_about_local: bool = False
+    local_key: str = field(default="", repr=False)  # the running local server's own key
 
     _instance = None
 
@@ -50,8 +52,11 @@ class Session:
         if self.local is None:
             # server start-up: the server package is loaded only when a session needs one
             from ..server import start_local_server
-            self.local = start_local_server()
-            configure(base_url=self.local.base_url)
+            # a key made for this start, known to this process only: no other process or user on
+            # the machine can drive the kernel's server, and no other key is ever sent to it
+            self.local_key = secrets.token_urlsafe(32)
+            self.local = start_local_server(server_key=self.local_key)
+            configure(base_url=self.local.base_url, api_key=self.local_key)
             self.assistant_id = self.thread_id = None  # those lived on the old server
             if not quiet and not self.told_about_local:
                 print(f"oairun: started the local runs server (offline scripted backend) at {self.local.base_url}; "
@@ -65,7 +70,7 @@ class Session:
         self.local.stop()
         self.local = None
         self.assistant_id = self.thread_id = None
-        configure(base_url=DEFAULT_BASE_URL)
+        configure(base_url=DEFAULT_BASE_URL, api_key="")  # the local server's key goes with it
         return True
 
     def ensure_server(self) -> None:

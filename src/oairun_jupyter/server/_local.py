@@ -101,13 +101,14 @@ class LocalServer:
 
 
 def start_local_server(*, db: str | Path = ":memory:", backend: str = "scripted", port: int = 0,
-                       poll_after_ms: int = 200, run_expiry_seconds: int = 600,
+                       poll_after_ms: int = 200, run_expiry_seconds: int = 600, server_key: str | None = None,
                        **backend_options: Any) -> LocalServer:
     """Start a runs server on 127.0.0.1 in a background thread and return it once it listens.
+    With `server_key`, every request must carry it as its bearer key (the client's `api_key`).
 
     >>> server = start_local_server(pace=0)          # doctest: +SKIP
     >>> configure(base_url=server.base_url); ...; server.stop()
     """
     app = create_app(Store(db), make_backend(backend, **backend_options), poll_after_ms=poll_after_ms,
-                     run_expiry_seconds=run_expiry_seconds)
+                     run_expiry_seconds=run_expiry_seconds, server_key=server_key)
     return LocalServer(app, port=port).start()
