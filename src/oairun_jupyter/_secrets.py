@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["Secret", "redact"]
+__all__ = ["Secret", "redact", "without_credentials"]
+
+_USERINFO = re.compile(r"(?<=://)[^/@?#]*@")
 
 
 class Secret:
@@ -51,3 +53,8 @@ def redact(text: str, secret: Secret | None) -> str:
         masked = re.escape(value[:8]) + r"\*+" + re.escape(value[-4:])
         text = re.sub(masked, "***", text)
     return text
+
+
+def without_credentials(url: str) -> str:
+    """`url` with any `user:password@` replaced by `***@`, for everything that shows a URL."""
+    return _USERINFO.sub("***@", url)

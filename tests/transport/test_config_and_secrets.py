@@ -112,3 +112,16 @@ def test_redaction_removes_the_key_and_the_form_the_service_echoes():
     eleven = Secret("sk-abcdefgh")  # too short to have a masked echo: only the key itself is removed
     assert redact("sk-abcdefgh / sk-abcde****efgh", eleven) == "*** / sk-abcde****efgh"
     assert redact("nothing to hide", None) == "nothing to hide"
+
+
+def test_credentials_in_the_base_url_are_shown_nowhere(clock):
+    url = f"http://user:{FAKE_KEY}@127.0.0.1:9/v1"
+    configure(base_url=url, clock=clock, max_retries=0)
+    config = get_client().config
+    assert config.base_url == url  # requests still go there, credentials and all
+    with pytest.raises(oai.APIConnectionError) as caught:
+        oai.oai_retrieve_run("thread_1", "run_1")
+    for text in (repr(config), str(config), repr(get_client()), config.shown_base_url, str(caught.value)):
+        assert FAKE_KEY not in text and "user:" not in text, text
+    assert config.shown_base_url == "http://***@127.0.0.1:9/v1"
+    assert "could not reach http://***@127.0.0.1:9/v1" in str(caught.value)

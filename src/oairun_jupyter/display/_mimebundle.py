@@ -42,7 +42,7 @@ def _backend_name(client: Any) -> str:
         info = fetch(Endpoint("GET", "/oairun/info"), client).payload
         return f"local {info.get('backend')}"
     except (APIError, AttributeError):
-        return client.config.base_url.split("//", 1)[-1].split("/", 1)[0]
+        return client.config.shown_base_url.split("//", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
 
 
 def bridge_of(run: Any) -> RunWidgetBridge | None:

@@ -46,7 +46,7 @@ def _config(session: Session, settings: list[str]) -> None:
                              "from OPENAI_API_KEY, or set with oai_set_api_key())")
     config = get_client().config
     backend = f"local server ({session.local.app.state.backend.name} backend)" if session.local else "remote"
-    print(f"base URL:  {config.base_url}\nbackend:   {backend}\nmodel:     {session.default_model()}\n"
+    print(f"base URL:  {config.shown_base_url}\nbackend:   {backend}\nmodel:     {session.default_model()}\n"
           f"assistant: {session.assistant_id or '(made on first use)'}\nthread:    {session.thread_id or '(none yet)'}\n"
           f"API key:   {_key_kind(session, config)}")
 

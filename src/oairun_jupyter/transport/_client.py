@@ -69,7 +69,7 @@ class Client:
             self._sync = None
 
     def __repr__(self) -> str:
-        return f"<Client {self.config.base_url}>"
+        return f"<Client {self.config.shown_base_url}>"
 
 
 _default: Client | None = None

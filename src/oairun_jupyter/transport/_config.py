@@ -6,7 +6,7 @@ import dataclasses
 import os
 from typing import Mapping
 
-from .._secrets import Secret
+from .._secrets import Secret, without_credentials
 from ._clock import SYSTEM_CLOCK, Clock
 
 __all__ = ["Timeouts", "ClientConfig", "DEFAULT_BASE_URL", "config_from_env"]
@@ -49,7 +49,7 @@ class ClientConfig:
     """
 
     api_key: Secret = dataclasses.field(default_factory=lambda: Secret(""))
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = dataclasses.field(default=DEFAULT_BASE_URL, repr=False)  # may hold credentials
     organization: str | None = None
     project: str | None = None
     timeouts: Timeouts = dataclasses.field(default_factory=Timeouts)
@@ -62,8 +62,17 @@ class ClientConfig:
             raise ValueError(f"max_retries must be an integer of 0 or more, got {self.max_retries!r}")
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(
-                f"base_url must start with http:// or https://, got {self.base_url!r}; "
+                f"base_url must start with http:// or https://, got {self.shown_base_url!r}; "
                 "for the local server use the URL printed by `oairun-jupyter serve`")
+
+    @property
+    def shown_base_url(self) -> str:
+        """The base URL as reprs, messages and logs show it: credentials in it replaced by `***`."""
+        return without_credentials(self.base_url)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)
+        return f"ClientConfig(base_url={self.shown_base_url!r}, {fields})"
 
     def replace(self, **changes) -> "ClientConfig":
         """A copy with some fields changed; a plain string `api_key` is wrapped as a Secret."""

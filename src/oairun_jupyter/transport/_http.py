@@ -94,9 +94,9 @@ class _TransportBase:
                     if method == "POST" and not isinstance(exc, httpx.ConnectTimeout) else "")
             return APITimeoutError(
                 f"{method} {path} timed out ({type(exc).__name__}: {detail}); the server at "
-                f"{self.config.base_url} is slow or unreachable{done}")
+                f"{self.config.shown_base_url} is slow or unreachable{done}")
         return APIConnectionError(
-            f"could not reach {self.config.base_url} for {method} {path} ({detail}); "
+            f"could not reach {self.config.shown_base_url} for {method} {path} ({detail}); "
             "check that the server is running and the base URL is right")
 
     @staticmethod
@@ -127,7 +127,7 @@ class _TransportBase:
         except ValueError as exc:
             raise APIError(
                 f"the server answered {response.request.method} {response.request.url.path} with "
-                f"a body that is not JSON ({exc}); is {self.config.base_url} an Assistants API?",
+                f"a body that is not JSON ({exc}); is {self.config.shown_base_url} an Assistants API?",
                 request_id=response.headers.get("x-request-id")) from None
         return Response(payload, response.headers, response.status_code)
 
