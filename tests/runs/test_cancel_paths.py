@@ -74,11 +74,17 @@ def test_an_interrupt_while_waiting_cancels_the_run(assistant, path):
     _assert_cancelled(run)
 
 
+def _exiting_tool(city):
+    raise SystemExit(2)  # what sys.exit() or an argparse error inside a tool raises
+
+
 @pytest.mark.parametrize("path", PATHS)
-def test_an_interrupt_inside_a_tool_cancels_the_run(assistant, path):
+@pytest.mark.parametrize("tool,stop", [(_interrupting_tool, KeyboardInterrupt), (_exiting_tool, SystemExit)],
+                         ids=["interrupt", "exit"])
+def test_an_interrupt_or_exit_inside_a_tool_cancels_the_run(assistant, path, tool, stop):
     run = _start(assistant, path, TOOL_CALL)
-    with pytest.raises(KeyboardInterrupt):
-        run.wait(env={"get_weather": _interrupting_tool})
+    with pytest.raises(stop):
+        run.wait(env={"get_weather": tool})
     _assert_cancelled(run)
 
 
@@ -198,18 +204,6 @@ def test_an_async_tool_interrupted_cancels_the_run(assistant, path):
     _assert_cancelled(run)
     (record,) = run.tool_calls
     assert record.status == "error" and record.error == "KeyboardInterrupt: "
-
-
-def _exiting_tool(city):
-    raise SystemExit(2)  # what sys.exit() or an argparse error inside a tool raises
-
-
-@pytest.mark.parametrize("path", PATHS)
-def test_a_tool_that_exits_cancels_the_run(assistant, path):
-    run = _start(assistant, path, TOOL_CALL)
-    with pytest.raises(SystemExit):
-        run.wait(env={"get_weather": _exiting_tool})
-    _assert_cancelled(run)
 
 
 @pytest.mark.parametrize("path", PATHS)
