@@ -183,3 +183,24 @@ def test_recovery_on_start_ends_every_run_left_in_flight(tmp_path):
         assert oai.oai_list_messages(ended["completed"].thread_id)[0].status == "completed"
         assert oai.oai_list_messages(ended["queued"].thread_id, run_id=ended["queued"].id)[0].status == "completed"
         assert oai.oai_retrieve_run(waiting.thread_id, waiting).status == "requires_action"  # still answerable
+
+
+def test_the_database_and_its_folder_are_private_to_their_owner(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from oairun_jupyter.server._store import default_db_path
+    db = default_db_path()
+    assert db.parent.stat().st_mode & 0o777 == 0o700
+    store = Store(db)
+    try:
+        store.put("thread", {"id": "thread_1", "object": "thread", "created_at": 1, "metadata": {}})
+        files = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+        assert {path.name: oct(path.stat().st_mode & 0o777) for path in files if path.exists()} == {
+            path.name: "0o600" for path in files if path.exists()}
+        assert db.with_name(db.name + "-wal").exists()  # WAL mode: its files got the database's mode
+    finally:
+        store.close()
+    loose = tmp_path / "given.sqlite3"
+    loose.write_bytes(b"")
+    loose.chmod(0o644)
+    Store(loose).close()  # a file the user named is made private too
+    assert loose.stat().st_mode & 0o777 == 0o600

@@ -9,6 +9,7 @@ so a killed server loses at most the write in flight.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -41,8 +42,17 @@ def default_db_path() -> Path:
     import platformdirs
 
     folder = Path(platformdirs.user_data_dir("oairun-jupyter", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)  # the user's threads: no other user may list or open them
     return folder / "runs.sqlite3"
+
+
+def _private_file(path: str) -> None:
+    """Make the database file readable and writable by its owner only (SQLite gives its WAL and
+    shared-memory files the same mode)."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
 
 
 class Store:
@@ -50,6 +60,8 @@ class Store:
 
     def __init__(self, path: str | Path = ":memory:") -> None:
         self.path = str(path)
+        if self.path != ":memory:":
+            _private_file(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
