@@ -175,8 +175,11 @@ def test_the_kernels_own_server_answers_the_kernel_only():
         PRELUDE, "%%oai_run --out first\nhello", probe,
         "print('kernel:', first.status, repr(get_client().config.api_key))\n%oai local stop\n"
         "print('after stop:', repr(get_client().config.api_key), get_client().config.base_url)",
+        "import os\nos.environ['OPENAI_API_KEY'] = 'sk-the-users-own'\n%oai local start\n%oai local stop\n"
+        "print('own key back:', get_client().config.api_key.reveal() == 'sk-the-users-own')",
     ))
     assert outputs_text(notebook.cells[2]).strip() == "other process: 401 401"
     kernel, after = outputs_text(notebook.cells[3]).strip().splitlines()[0], outputs_text(notebook.cells[3])
     assert kernel == "kernel: completed Secret('********')"  # the kernel holds the key, masked
     assert "after stop: Secret('') https://api.openai.com/v1" in after  # the key went with the server
+    assert "own key back: True" in outputs_text(notebook.cells[4])  # the user's key, not the local one

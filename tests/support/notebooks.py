@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any, Callable
 
 import nbformat
@@ -35,7 +36,9 @@ class _InterruptingClient(NotebookClient):
         if seen is not None and seen(msg):
             del self.interrupts[cell_index]
             self.interrupted.append(cell_index)
-            asyncio.ensure_future(self.km.interrupt_kernel())  # we are on nbclient's running loop
+            sent = self.km.interrupt_kernel()  # a coroutine with nbclient's async manager
+            if inspect.isawaitable(sent):
+                asyncio.ensure_future(sent)  # we are on nbclient's running loop
         return super().process_message(msg, cell, cell_index)
 
 

@@ -70,7 +70,8 @@ class Session:
         self.local.stop()
         self.local = None
         self.assistant_id = self.thread_id = None
-        configure(base_url=DEFAULT_BASE_URL, api_key="")  # the local server's key goes with it
+        # the local server's key goes with it; the user's own key (if any) comes back
+        configure(base_url=DEFAULT_BASE_URL, api_key=os.environ.get("OPENAI_API_KEY", ""))
         return True
 
     def ensure_server(self) -> None:

@@ -54,6 +54,13 @@ def _timeout_error(run: Any, options: WaitOptions) -> RunTimeoutError:
                            status=run.status, run=run)
 
 
+def _backoff(run: Any, failures: int, error: Exception) -> float:
+    """Seconds to wait after `failures` failed polls in a row (doubling, capped), said in the log."""
+    delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
+    log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+    return delay
+
+
 def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> Any:
     """Poll `run` until it ends, answering its tool calls from `namespace` (see the module docs)."""
     clock = run._client.config.clock
@@ -65,8 +72,7 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 reply = fetch(_endpoint(run), run._client)
             except _TRANSIENT as error:
                 failures += 1
-                delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
-                log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+                delay = _backoff(run, failures, error)
             else:
                 failures = 0
                 run._set_payload(reply.payload)
@@ -102,8 +108,7 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 reply = await fetch_async(_endpoint(run), run._client)
             except _TRANSIENT as error:
                 failures += 1
-                delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
-                log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+                delay = _backoff(run, failures, error)
             else:
                 failures = 0
                 run._set_payload(reply.payload)

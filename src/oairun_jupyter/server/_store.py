@@ -51,8 +51,11 @@ def _private_file(path: str) -> None:
     """Make the database file readable and writable by its owner only (SQLite gives its WAL and
     shared-memory files the same mode)."""
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(descriptor)
-    os.chmod(path, 0o600)
+    try:
+        if os.fstat(descriptor).st_uid == os.getuid():  # another user's file keeps the mode they chose
+            os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
 
 
 class Store:
