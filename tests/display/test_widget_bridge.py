@@ -101,15 +101,18 @@ def test_approval_mode_waits_for_each_decision(assistant):
             ran.append(city)
             return f"sunny in {city}"
         run = await oai.oai_create_thread_and_run(assistant, thread={"messages": [
-            'get_weather {"city": "Yes"} get_weather {"city": "No"} get_weather {"city": "Edit"}']},
+            'get_weather {"city": "Yes"} get_weather {"city": "No"} get_weather {"city": "Edit"} '
+            'get_weather {"city": "Junk"}']},
             stream=True, async_=True)
         bridge = RunWidgetBridge(run, namespace={"get_weather": get_weather})
-        decisions = {"Yes": ("approve", None), "No": ("reject", None), "Edit": ("approve", '{"city": "Edited"}')}
+        # a decision other than "approve" (a message a page or a bug may send) rejects the call
+        decisions = {"Yes": ("approve", None), "No": ("reject", None), "Edit": ("approve", '{"city": "Edited"}'),
+                     "Junk": ("yes", {"city": "Junk"})}
 
         async def click_when_asked():
             answered = set()
-            deadline = Deadline(60, "three calls waiting for approval")
-            while len(answered) < 3:
+            deadline = Deadline(60, "four calls waiting for approval")
+            while len(answered) < 4:
                 deadline.check(answered)
                 await asyncio.sleep(0.01)
                 for call_id in list(bridge.widget.confirm):
@@ -127,7 +130,7 @@ def test_approval_mode_waits_for_each_decision(assistant):
     run, ran, bridge = asyncio.run(main())
     assert sorted(ran) == ["Edited", "Yes"]
     outputs = {r.name + ":" + str(r.parsed_arguments): r.output for r in run.tool_calls}
-    assert any(o == "Error: the user rejected this call of get_weather" for o in outputs.values())
+    assert sum(o == "Error: the user rejected this call of get_weather" for o in outputs.values()) == 2
     assert bridge.widget.confirm == {}
     assert run.status == "completed"
 

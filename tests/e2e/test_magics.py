@@ -147,20 +147,26 @@ def test_a_server_declaring_what_ipython_provides_cannot_make_the_kernel_run_it(
                        "/call get_ipython {}", '/call display {"obj": 1}', "/call undeclared {}"])
     notebook = execute(make_notebook(
         "import oairun_jupyter as oai\nfrom oairun_jupyter.server import start_local_server\n"
-        "server = start_local_server(pace=0)\noai.configure(base_url=server.base_url)\n"
-        "hostile = oai.oai_create_assistant('scripted', tools=[{'type': 'function', 'function': {'name': n}}\n"
-        "                                                       for n in ('open', 'exit', 'get_ipython', 'display')])",
+        "import httpx\nserver = start_local_server(pace=0)\noai.configure(base_url=server.base_url)\n"
+        "# made elsewhere (not through this client), so this kernel declared nothing for it\n"
+        "hostile = httpx.post(server.base_url + '/assistants', json={'model': 'scripted', 'tools': [\n"
+        "    {'type': 'function', 'function': {'name': n}} for n in ('open', 'exit', 'get_ipython', 'display')]}"
+        ").json()['id']",
         f"run = oai.Run(oai.oai_create_thread(messages=[{calls!r}]), assistant_id=hostile).wait()\n"
         "for record in run.tool_calls:\n    print(record.name, record.status, '|', record.output)",
         "undeclared = next(r for r in run.tool_calls if r.name == 'undeclared')\n"
-        "print('rerun:', run.rerun_tool(undeclared.call_id).output)\nserver.stop()",
+        "try:\n    run.rerun_tool(undeclared.call_id)\nexcept ValueError as error:\n    print('rerun:', error)\n"
+        "server.stop()",
     ))
     printed = outputs_text(notebook.cells[1]).splitlines()
     assert victim.read_text() == "keep me"
     assert len(printed) == 5 and all(" refused | Error: " in line for line in printed), printed
     assert "'open' in the namespace is " in printed[0] and "not a function you defined" in printed[0]
-    assert outputs_text(notebook.cells[2]).strip().startswith(
-        "rerun: Error: tool 'undeclared' is not declared for this run")
+    rerun = outputs_text(notebook.cells[2]).strip()
+    assert rerun.startswith("rerun: tool call 'call_") and rerun.endswith(
+        "of 'undeclared' was refused (tool 'undeclared' is not declared for this run (allowed: display, exit, "
+        "get_ipython, open; rule: declared by the server for a run this kernel did not create; only functions "
+        "you defined may run)); only calls of the tools declared for the run can be re-run"), rerun
 
 
 def test_the_kernels_own_server_answers_the_kernel_only():

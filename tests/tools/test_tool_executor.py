@@ -5,15 +5,21 @@ identifier that is not a dunder before the namespace is even looked at."""
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import shutil
 
 import pytest
 
 from oairun_jupyter import tool
-from oairun_jupyter.tools import MAX_ARGUMENT_BYTES, ToolExecutor, declared_function_names
+from oairun_jupyter.tools import MAX_ARGUMENT_BYTES, ToolExecutor, ToolGrant, declared_function_names
 
 CALLED: list[str] = []
+RULE = "declared by the test"
+
+
+def _grant(names) -> ToolGrant:
+    return ToolGrant(frozenset(names), RULE)
 
 
 def _trap(name):
@@ -23,15 +29,19 @@ def _trap(name):
     return trap
 
 
-def _call(name: str, arguments: str = "{}") -> dict:
-    return {"id": f"call_{len(name)}", "type": "function", "function": {"name": name, "arguments": arguments}}
+_IDS = itertools.count()
+
+
+def _call(name: str, arguments: str = "{}", call_id: str | None = None) -> dict:
+    return {"id": call_id or f"call_{next(_IDS)}", "type": "function",
+            "function": {"name": name, "arguments": arguments}}
 
 
 @pytest.mark.parametrize("name", ["__import__", "__builtins__", "__class__", "__init__", "os.system", "a b",
                                   "get weather", "x;y", "", "1abc"])
 def test_a_declared_name_that_is_not_a_plain_identifier_never_runs(name):
     CALLED.clear()
-    executor = ToolExecutor({name: _trap(name)}, declared={name})  # declared by the server, and present
+    executor = ToolExecutor({name: _trap(name)}, _grant({name}))  # declared by the server, and present
     (record,) = executor.run([_call(name)])
     assert CALLED == []
     assert record.status == "refused" and record.output == f"Error: {name!r} is not a name a tool may have"
@@ -39,25 +49,25 @@ def test_a_declared_name_that_is_not_a_plain_identifier_never_runs(name):
 
 def test_an_undeclared_name_never_runs_though_the_namespace_has_it():
     CALLED.clear()
-    executor = ToolExecutor({"secret": _trap("secret"), "get_weather": _trap("get_weather")}, declared={"get_weather"})
+    executor = ToolExecutor({"secret": _trap("secret"), "get_weather": _trap("get_weather")}, _grant({"get_weather"}))
     secret, weather = executor.run([_call("secret"), _call("get_weather")])
     assert CALLED == ["get_weather"]
     assert secret.status == "refused"
-    assert secret.output == "Error: tool 'secret' is not declared for this run (declared: get_weather)"
+    assert secret.output == f"Error: tool 'secret' is not declared for this run (allowed: get_weather; rule: {RULE})"
     assert weather.output == "ran"
 
 
 def test_a_call_of_another_type_is_left_to_the_server():
-    executor = ToolExecutor({"code_interpreter": _trap("code_interpreter")}, declared={"code_interpreter"})
+    executor = ToolExecutor({"code_interpreter": _trap("code_interpreter")}, _grant({"code_interpreter"}))
     (record,) = executor.run([{"id": "call_1", "type": "code_interpreter", "code_interpreter": {}}])
     assert record.status == "refused" and "run by the server" in record.output
 
 
 def test_a_call_without_a_name_is_refused_under_the_empty_name():
-    executor = ToolExecutor({"None": _trap("None")}, declared={"None"})  # never mistaken for a tool named None
+    executor = ToolExecutor({"None": _trap("None")}, _grant({"None"}))  # never mistaken for a tool named None
     (record,) = executor.run([{"id": "call_1", "type": "function", "function": {"arguments": "{}"}}])
     assert record.name == "" and record.status == "refused"
-    assert record.output == "Error: tool '' is not declared for this run (declared: None)"
+    assert record.output == f"Error: tool '' is not declared for this run (allowed: None; rule: {RULE})"
 
 
 def test_only_function_tools_with_a_definition_are_declared():
@@ -68,33 +78,34 @@ def test_only_function_tools_with_a_definition_are_declared():
 
 
 def test_the_record_keeps_the_call_as_sent_within_bounds():
-    executor = ToolExecutor({"f": lambda **kwargs: "ok"}, declared={"f"})
+    executor = ToolExecutor({"f": lambda **kwargs: "ok"}, _grant({"f"}))
     exact, longer = "x" * 10_000, "y" * 10_001  # neither is JSON: both refused, both recorded
     first, second, unnamed = executor.run([_call("f", exact), _call("f", longer),
-                                           {"function": {"name": "f"}}])  # no arguments: none
+                                           {"id": "call_u", "function": {"name": "f"}}])  # no arguments: none
     assert first.arguments == exact and second.arguments == "y" * 10_000 + "..."
     assert "not valid JSON" in first.output
-    assert (unnamed.call_id, unnamed.status, unnamed.output) == ("", "ok", "ok")  # no type: a function call
+    assert (unnamed.status, unnamed.output) == ("ok", "ok")  # no type: a function call
+    assert unnamed.allowed_by == RULE
 
 
 def test_what_a_refusal_says():
-    executor = ToolExecutor({"f": lambda: "ok"}, declared=set())
+    executor = ToolExecutor({"f": lambda: "ok"}, _grant(set()))
     (undeclared,) = executor.run([_call("f")])
-    assert undeclared.output == "Error: tool 'f' is not declared for this run (declared: none)"
-    executor = ToolExecutor({"f": lambda: "ok"}, declared={"g", "f"})
+    assert undeclared.output == f"Error: tool 'f' is not declared for this run (allowed: none; rule: {RULE})"
+    executor = ToolExecutor({"f": lambda: "ok"}, _grant({"g", "f"}))
     array, hosted = executor.run([_call("f", "[1]"), {"id": "c", "type": "file_search", "file_search": {}}])
     assert array.output == "Error: the arguments must be a JSON object" and array.parsed_arguments is None
     assert hosted.output == "Error: file_search calls are run by the server, not here"
-    executor = ToolExecutor({"f": lambda: "ok"}, declared={"b", "a"})
+    executor = ToolExecutor({"f": lambda: "ok"}, _grant({"b", "a"}))
     (listed,) = executor.run([_call("f")])
-    assert listed.output == "Error: tool 'f' is not declared for this run (declared: a, b)"
+    assert listed.output == f"Error: tool 'f' is not declared for this run (allowed: a, b; rule: {RULE})"
 
 
 def test_arguments_up_to_the_byte_limit_are_read_and_blank_ones_are_none():
     padding = MAX_ARGUMENT_BYTES - len('{"text": ""}')
     at_limit = '{"text": "' + "a" * padding + '"}'
     assert len(at_limit.encode()) == MAX_ARGUMENT_BYTES
-    executor = ToolExecutor({"f": lambda text: len(text), "g": lambda: "none"}, declared={"f", "g"})
+    executor = ToolExecutor({"f": lambda text: len(text), "g": lambda: "none"}, _grant({"f", "g"}))
     read, over, blank = executor.run([_call("f", at_limit), _call("f", at_limit[:-2] + 'a"}'), _call("g", "  ")])
     assert (read.status, read.output) == ("ok", str(padding))
     assert read.parsed_arguments == {"text": "a" * padding}
@@ -107,7 +118,7 @@ def test_a_tool_object_runs_its_function_with_its_defaults():
     def greet(name: str, greeting: str = "Hello") -> str:
         """Greets."""
         return f"{greeting}, {name}"
-    executor = ToolExecutor({"greet": greet}, declared={"greet"})
+    executor = ToolExecutor({"greet": greet}, _grant({"greet"}))
     (record,) = executor.run([_call("greet", '{"name": "Ada", "greeting": null}')])
     assert record.output == "Hello, Ada"  # null leaves the default
     assert record.function.endswith("greet") and "FunctionTool" not in record.function
@@ -132,7 +143,7 @@ class _Greeter:
 ])
 def test_what_python_put_in_the_namespace_never_runs_as_a_tool(name, target, why):
     # a server (squatted, hijacked, compromised) declares what it likes: only the user's functions run
-    (record,) = ToolExecutor({name: target}, declared={name}).run([_call(name, '{"name": "x"}')])
+    (record,) = ToolExecutor({name: target}, _grant({name})).run([_call(name, '{"name": "x"}')])
     assert record.status == "refused", record.output
     assert record.output.startswith(f"Error: {name!r} in the namespace {why}")
     assert record.output.endswith("a tool must be a function defined in your code or a tool() object")
@@ -145,6 +156,43 @@ def test_functions_and_methods_the_user_defined_run():
     async def coroutine(name):
         return f"async {name}"
     namespace = {"plain": plain, "coroutine": coroutine, "method": _Greeter().greet, "lam": lambda name: name}
-    executor = ToolExecutor(namespace, declared=set(namespace))
+    executor = ToolExecutor(namespace, _grant(set(namespace)))
     records = executor.run([_call(name, '{"name": "x"}') for name in namespace])
     assert [r.output for r in records] == ["plain x", "async x", "hi x", "x"]
+
+
+@pytest.mark.parametrize("call_id", [None, "", 7, "x" * 201, "call\n1", "call\u202e1", ["call"]])
+def test_a_call_whose_id_is_not_an_id_never_runs(call_id):
+    CALLED.clear()
+    call = {**_call("f"), "id": call_id}
+    (record,) = ToolExecutor({"f": _trap("f")}, _grant({"f"})).run([call])
+    assert CALLED == [] and record.status == "refused"
+    assert "is not a tool-call id" in record.output and record.allowed_by is None
+
+
+def test_a_repeated_call_id_runs_once():
+    # two calls under one id: their outputs could not be told apart, and approval is by id
+    CALLED.clear()
+    first, again = ToolExecutor({"f": _trap("f")}, _grant({"f"})).run([_call("f", call_id="call_x"),
+                                                                        _call("f", call_id="call_x")])
+    assert CALLED == ["f"]
+    assert first.status == "ok" and again.status == "refused"
+    assert again.output == "Error: the id 'call_x' is used by another call of this round"
+
+
+def test_a_server_named_tool_runs_only_if_the_user_wrote_it():
+    # nothing declared by this kernel: the server's names resolve to functions the user wrote only
+    import json as library_module
+
+    def mine(name):
+        return f"mine {name}"
+    grant = ToolGrant(frozenset({"mine", "loads", "rmtree"}), "the server", user_functions_only=True)
+    namespace = {"mine": mine, "loads": library_module.loads, "rmtree": shutil.rmtree}
+    mine_record, loads_record, rmtree_record = ToolExecutor(namespace, grant).run(
+        [_call("mine", '{"name": "x"}'), _call("loads", '{"s": "1"}'), _call("rmtree", '{"path": "/nonexistent"}')])
+    assert (mine_record.status, mine_record.output, mine_record.allowed_by) == ("ok", "mine x", "the server")
+    assert loads_record.status == "refused" and "json.loads, a library function" in loads_record.output
+    assert rmtree_record.status == "refused"
+    # the same library function, declared by the user, runs
+    (declared,) = ToolExecutor({"loads": library_module.loads}, _grant({"loads"})).run([_call("loads", '{"s": "1"}')])
+    assert (declared.status, declared.output) == ("ok", "1")

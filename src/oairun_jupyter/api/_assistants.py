@@ -6,6 +6,8 @@ from typing import Any
 
 from ..protocol import REASONING_EFFORTS, check_choice, check_dict, check_metadata, check_number, list_params, object_id
 from ..tools import tool_definitions
+from ..transport import get_client
+from ._declarations import assistant_grant, declaring
 from ._request import Endpoint, compact, send, send_list
 
 __all__ = ["oai_create_assistant", "oai_list_assistants", "oai_retrieve_assistant",
@@ -47,8 +49,9 @@ def oai_create_assistant(model, name=None, description=None, instructions=None, 
         raise ValueError(f"model must be a model name such as 'gpt-4o', got {model!r:.60}")
     body = _assistant_body(model, name, description, instructions, tools, tool_resources, metadata,
                            temperature, top_p, response_format, reasoning_effort)
-    return send(Endpoint("POST", "/assistants", {}, body), classify_response=classify_response, client=client,
-                async_=async_)
+    client = client or get_client()
+    return declaring(send(Endpoint("POST", "/assistants", {}, body), classify_response=classify_response,
+                          client=client, async_=async_), client, assistant_grant(body.get("tools")))
 
 
 def oai_list_assistants(limit=None, order=None, after=None, before=None, classify_response=True,
@@ -71,8 +74,10 @@ def oai_modify_assistant(assistant_id, model=None, name=None, description=None, 
     """Change an assistant; fields left out keep their value."""
     body = _assistant_body(model, name, description, instructions, tools, tool_resources, metadata,
                            temperature, top_p, response_format, reasoning_effort)
-    return send(Endpoint("POST", _path(assistant_id), {}, body), classify_response=classify_response, client=client,
-                async_=async_)
+    client = client or get_client()
+    grant = assistant_grant(body["tools"]) if "tools" in body else None  # tools left out keep their grant
+    return declaring(send(Endpoint("POST", _path(assistant_id), {}, body), classify_response=classify_response,
+                          client=client, async_=async_), client, grant)
 
 
 def oai_delete_assistant(assistant_id, classify_response=True, async_=False, client=None):

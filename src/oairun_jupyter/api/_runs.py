@@ -25,6 +25,8 @@ from ..protocol import (
     run_options,
 )
 from ..tools import tool_definitions, tool_output_string
+from ..transport import get_client
+from ._declarations import declaring, run_grant
 from ._request import Endpoint, compact, send, send_list
 
 __all__ = [
@@ -61,19 +63,23 @@ def oai_create_run(thread_id, assistant_id, model=None, instructions=None,
     if additional_instructions is not None and not isinstance(additional_instructions, str):
         raise ValueError("additional_instructions must be a string, got "
                          f"{type(additional_instructions).__name__}")
+    client = client or get_client()
+    assistant = object_id(assistant_id, "assistant_id", "assistant")
+    definitions = tool_definitions(tools)
     body = compact(
-        assistant_id=object_id(assistant_id, "assistant_id", "assistant"),
+        assistant_id=assistant,
         additional_instructions=additional_instructions,
         additional_messages=messages_list(additional_messages, "additional_messages"),
         reasoning_effort=check_choice(reasoning_effort, "reasoning_effort", REASONING_EFFORTS),
-        **run_options(model=model, instructions=instructions, tools=tool_definitions(tools), metadata=metadata,
+        **run_options(model=model, instructions=instructions, tools=definitions, metadata=metadata,
                       temperature=temperature, top_p=top_p, stream=stream,
                       max_prompt_tokens=max_prompt_tokens,
                       max_completion_tokens=max_completion_tokens,
                       truncation_strategy=truncation_strategy, tool_choice=tool_choice,
                       response_format=response_format, parallel_tool_calls=parallel_tool_calls))
     endpoint = Endpoint("POST", f"/threads/{_thread(thread_id)}/runs", _include_params(include), body)
-    return send(endpoint, classify_response=classify_response, client=client, async_=async_, stream=bool(stream))
+    return declaring(send(endpoint, classify_response=classify_response, client=client, async_=async_,
+                          stream=bool(stream)), client, run_grant(client, assistant, definitions))
 
 
 def _thread_body(thread: Any) -> Any:
@@ -100,18 +106,22 @@ def oai_create_thread_and_run(assistant_id, thread=None, model=None, instruction
 
     `thread` is a dict of `messages` (dicts or plain strings), `tool_resources` and `metadata`.
     """
+    client = client or get_client()
+    assistant = object_id(assistant_id, "assistant_id", "assistant")
+    definitions = tool_definitions(tools)
     body = compact(
-        assistant_id=object_id(assistant_id, "assistant_id", "assistant"),
+        assistant_id=assistant,
         thread=_thread_body(thread),
         tool_resources=check_dict(tool_resources, "tool_resources", "a dict of tool resources"),
-        **run_options(model=model, instructions=instructions, tools=tool_definitions(tools), metadata=metadata,
+        **run_options(model=model, instructions=instructions, tools=definitions, metadata=metadata,
                       temperature=temperature, top_p=top_p, stream=stream,
                       max_prompt_tokens=max_prompt_tokens,
                       max_completion_tokens=max_completion_tokens,
                       truncation_strategy=truncation_strategy, tool_choice=tool_choice,
                       response_format=response_format, parallel_tool_calls=parallel_tool_calls))
-    return send(Endpoint("POST", "/threads/runs", {}, body), classify_response=classify_response, client=client,
-                async_=async_, stream=bool(stream))
+    return declaring(send(Endpoint("POST", "/threads/runs", {}, body), classify_response=classify_response,
+                          client=client, async_=async_, stream=bool(stream)),
+                     client, run_grant(client, assistant, definitions))
 
 
 def oai_list_runs(thread_id, limit=None, order=None, after=None, before=None,

@@ -202,7 +202,8 @@ class RunWidgetBridge:
             waiting = self._decisions.get(content.get("call_id", ""))
             if waiting is not None:
                 loop, future = waiting
-                answer = (content.get("decision"), content.get("arguments"))
+                edited = content.get("arguments")
+                answer = (content.get("decision"), edited if isinstance(edited, str) else None)
                 # the run may wait on another thread's loop (a background run)
                 loop.call_soon_threadsafe(lambda: future.done() or future.set_result(answer))
 
@@ -229,4 +230,5 @@ class RunWidgetBridge:
         finally:
             self._decisions.pop(record.call_id, None)
             self.widget.confirm = {k: v for k, v in self.widget.confirm.items() if k != record.call_id}
-        return ("reject", None) if decision == "reject" else ("approve", arguments)
+        # only an explicit Approve runs the call: anything else a message may hold is a rejection
+        return ("approve", arguments) if decision == "approve" else ("reject", None)

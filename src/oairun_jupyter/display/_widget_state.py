@@ -87,5 +87,6 @@ def record_state(records: Iterable[ToolCallRecord]) -> dict[str, Any]:
         state[record.call_id] = {
             "name": record.name, "function": record.function, "status": record.status,
             "output": record.output, "error": record.error, "traceback": record.traceback,
-            "duration": record.duration, "reruns": list(getattr(record, "reruns", []))}
+            "duration": record.duration, "reruns": list(getattr(record, "reruns", [])),
+            "allowed_by": record.allowed_by}
     return state

@@ -5,23 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..tools import namespace_of
+from ..tools import names_of_tools, namespace_of
 
 __all__ = ["WaitOptions", "namespace_for"]
 
 
 @dataclass(frozen=True)
 class WaitOptions:
-    """How to wait: total timeout (None: forever), what a failing tool does, per-tool timeout."""
+    """How to wait: total timeout (None: forever), what a failing tool does, per-tool timeout,
+    approval, and the tools the caller names (`tools=`: exactly these may run)."""
 
     timeout: float | None = 300.0
     on_tool_error: str = "submit"
     tool_timeout: float = 60.0
     confirm: bool = False  # each call waits for approval in the widget (async waits only)
+    tools: frozenset[str] | None = None
 
     @classmethod
     def make(cls, timeout: float | None = 300.0, on_tool_error: str = "submit",
-             tool_timeout: float = 60.0, confirm: bool = False) -> "WaitOptions":
+             tool_timeout: float = 60.0, confirm: bool = False, tools: Any = None) -> "WaitOptions":
         """Checked options; a bad value is a ValueError naming it."""
         if on_tool_error not in ("submit", "raise"):
             raise ValueError(f"on_tool_error must be 'submit' (the model sees the error) or 'raise', "
@@ -30,7 +32,11 @@ class WaitOptions:
             raise ValueError(f"timeout must be a number of seconds above 0 or None, got {timeout!r}")
         if tool_timeout <= 0:
             raise ValueError(f"tool_timeout must be a number of seconds above 0, got {tool_timeout!r}")
-        return cls(timeout, on_tool_error, tool_timeout, confirm)
+        if tools is not None and (isinstance(tools, (str, bytes)) or not hasattr(tools, "__iter__")):
+            raise ValueError(f"tools= takes a list of functions, tool() objects or names (tools=[] for "
+                             f"none), got {type(tools).__name__}")
+        return cls(timeout, on_tool_error, tool_timeout, confirm,
+                   None if tools is None else names_of_tools(tools))
 
 
 def namespace_for(env: Any) -> Mapping[str, Any]:

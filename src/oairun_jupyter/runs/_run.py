@@ -39,6 +39,7 @@ class Run(APIObject):
     """
 
     OBJECT = "thread.run"
+    _tool_grant: Any = None  # what this client declared when it created the run (see api._declarations)
     FIELDS = ("id", "object", "created_at", "thread_id", "assistant_id", "status",
               "required_action", "last_error", "started_at", "expires_at", "cancelled_at",
               "failed_at", "completed_at", "incomplete_details", "model", "instructions", "tools",
@@ -169,12 +170,16 @@ class Run(APIObject):
                           classify_response=False)
 
     def wait(self, env: Any = None, *, timeout: float | None = 300.0, on_tool_error: str = "submit",
-             tool_timeout: float = 60.0) -> Any:
+             tool_timeout: float = 60.0, tools: Any = None) -> Any:
         """Wait for the run to end, answering its tool calls from `env` (default: the caller's
         namespace). Returns the Run on `completed` or `incomplete`; raises RunError on `failed`,
         `cancelled` or `expired`. A timeout or a KeyboardInterrupt cancels the run on the server.
+
+        Only tools this client declared may run: `tools=[...]` names them exactly (`[]`: none);
+        by default, the `tools=` given when this kernel created the run or its assistant. A run
+        this kernel did not create may call the functions it declares that you defined.
         """
-        options = WaitOptions.make(timeout, on_tool_error, tool_timeout)
+        options = WaitOptions.make(timeout, on_tool_error, tool_timeout, tools=tools)
         namespace = namespace_for(env)
         if self._async:
             return wait_async(self, namespace, options)
@@ -182,28 +187,31 @@ class Run(APIObject):
 
     async def wait_async(self, env: Any = None, *, timeout: float | None = 300.0,
                          on_tool_error: str = "submit", tool_timeout: float = 60.0,
-                         confirm: bool = False) -> "Run":
+                         confirm: bool = False, tools: Any = None) -> "Run":
         """`wait`, without blocking the event loop (the seed's `await`). With `confirm=True`
         each tool call waits for Approve, Edit or Reject in the run's widget."""
         if not self._async:
             object.__setattr__(self, "_async", True)
-        options = WaitOptions.make(timeout, on_tool_error, tool_timeout, confirm)
+        options = WaitOptions.make(timeout, on_tool_error, tool_timeout, confirm, tools)
         return await wait_async(self, namespace_for(env), options)
 
     def __await__(self):
         object.__setattr__(self, "_async", True)
         return wait_async(self, namespace_for(None), WaitOptions.make()).__await__()
 
-    def do_tool_calls(self, env: Any = None, *, tool_timeout: float = 60.0) -> list[dict[str, str]]:
+    def do_tool_calls(self, env: Any = None, *, tool_timeout: float = 60.0, tools: Any = None
+                      ) -> list[dict[str, str]]:
         """Run the pending tool calls against `env` (default: the caller's namespace) and return
         the outputs to submit (nothing is submitted). Each call is added to `run.tool_calls`."""
-        return run_tools_sync(self, namespace_for(env), WaitOptions.make(tool_timeout=tool_timeout))[0]
+        return run_tools_sync(self, namespace_for(env), WaitOptions.make(tool_timeout=tool_timeout, tools=tools))[0]
 
-    def rerun_tool(self, call_id: str, arguments: str | None = None, env: Any = None) -> Any:
+    def rerun_tool(self, call_id: str, arguments: str | None = None, env: Any = None, *,
+                   tools: Any = None) -> Any:
         """Run a recorded tool call again (the debugger's Re-run): with the model's arguments or
         edited ones, against `env` (default: the caller's namespace). The result is added to the
-        call's record (`record.reruns`) and shown on its card; nothing is sent to the model."""
-        return rerun_tool_call(self, call_id, arguments, namespace_for(env))
+        call's record (`record.reruns`) and shown on its card; nothing is sent to the model. A call
+        that was refused (its tool not declared for the run) cannot be re-run."""
+        return rerun_tool_call(self, call_id, arguments, namespace_for(env), tools)
 
     def thread(self) -> Any:
         """The run's Thread (its `list_messages()` continues the chain)."""

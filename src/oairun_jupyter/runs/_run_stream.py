@@ -111,9 +111,10 @@ class RunStream(Run):
     # pragma: no mutate start -- these read the caller's frame (namespace_for); a mutation tool's
     # wrapper frame would stand in for the caller. Their logic lives in _iterate/_aiterate, mutated.
     def events(self, env: Any = None, *, run_tools: bool = True, on_tool_error: str = "submit",
-               tool_timeout: float = 60.0) -> Iterator[StreamEvent]:
+               tool_timeout: float = 60.0, tools: Any = None) -> Iterator[StreamEvent]:
         """The run's events, across tool-output continuations when `run_tools` is True."""
-        return self._iterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout), run_tools)
+        return self._iterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout, tools=tools),
+                             run_tools)
 
     def __iter__(self) -> Iterator[StreamEvent]:
         return self._iterate(namespace_for(None), WaitOptions.make(None), True)
@@ -149,27 +150,29 @@ class RunStream(Run):
     def stream(self, on_message_delta: Callback | None = None, on_message: Callback | None = None,
                on_run_step_delta: Callback | None = None, on_run_step: Callback | None = None,
                on_event: Callback | None = None, env: Any = None, *, on_tool_error: str = "submit",
-               tool_timeout: float = 60.0) -> "RunStream":
+               tool_timeout: float = 60.0, tools: Any = None) -> "RunStream":
         """Read the whole stream, calling the callbacks (see the module docs for their order)."""
         callbacks = _Callbacks(on_message_delta, on_message, on_run_step_delta, on_run_step, on_event)
-        for event in self._iterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout), True):
+        options = WaitOptions.make(None, on_tool_error, tool_timeout, tools=tools)
+        for event in self._iterate(namespace_for(env), options, True):
             callbacks(event)
         return self
 
     def wait(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
-             tool_timeout: float = 60.0) -> Any:
+             tool_timeout: float = 60.0, tools: Any = None) -> Any:
         """Read the stream to its end (running tools); raise RunError unless it completed.
 
         If the stream breaks once the run exists, waiting goes on by polling that same run (never
         by creating another), and `event_data` is refreshed from the server at the end.
         """
         if self._async:
-            return self.wait_async(env, on_tool_error=on_tool_error, tool_timeout=tool_timeout)
+            return self.wait_async(env, on_tool_error=on_tool_error, tool_timeout=tool_timeout, tools=tools)
         namespace = namespace_for(env)
-        options = WaitOptions.make(timeout, on_tool_error, tool_timeout)
+        options = WaitOptions.make(timeout, on_tool_error, tool_timeout, tools=tools)
         if self._reader is not None:
             try:
-                for _ in self._iterate(namespace, WaitOptions.make(None, on_tool_error, tool_timeout), True):
+                for _ in self._iterate(namespace, WaitOptions.make(None, on_tool_error, tool_timeout, tools=tools),
+                                       True):
                     pass
             except RunStreamError as error:
                 if not self._payload.get("id"):
@@ -204,9 +207,10 @@ class RunStream(Run):
         return self._aiterate(namespace_for(None), WaitOptions.make(None), True)
 
     def aevents(self, env: Any = None, *, run_tools: bool = True, on_tool_error: str = "submit",
-                tool_timeout: float = 60.0) -> AsyncIterator[StreamEvent]:
+                tool_timeout: float = 60.0, tools: Any = None) -> AsyncIterator[StreamEvent]:
         """`events` for `async for`."""
-        return self._aiterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout), run_tools)
+        return self._aiterate(namespace_for(env), WaitOptions.make(None, on_tool_error, tool_timeout, tools=tools),
+                              run_tools)
 
     # pragma: no mutate end
 
@@ -254,19 +258,20 @@ class RunStream(Run):
                            on_run_step_delta: Callback | None = None, on_run_step: Callback | None = None,
                            on_event: Callback | None = None, env: Any = None, *,
                            on_tool_error: str = "submit", tool_timeout: float = 60.0,
-                           confirm: bool = False) -> "RunStream":
+                           confirm: bool = False, tools: Any = None) -> "RunStream":
         """`stream` for async readers (the seed's `stream_async`); `confirm=True` asks the
         widget's approval before each tool call."""
         callbacks = _Callbacks(on_message_delta, on_message, on_run_step_delta, on_run_step, on_event)
-        options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm)
+        options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm, tools)
         async for event in self._aiterate(namespace_for(env), options, True):
             callbacks(event)
         return self
 
     async def wait_async(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
-                         tool_timeout: float = 60.0, confirm: bool = False) -> "RunStream":
+                         tool_timeout: float = 60.0, confirm: bool = False, tools: Any = None) -> "RunStream":
+        """`wait` for async callers; `confirm=True` asks the widget's approval before each tool call."""
         if self._reader is not None:
-            options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm)
+            options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm, tools)
             async for _ in self._aiterate(namespace_for(env), options, True):
                 pass
         raise_for_status(self)

@@ -1,26 +1,44 @@
 """One round of tool calls: the calls a `requires_action` run asks for, run against a namespace
-(allow-listed by the run's declared function tools), recorded on the run, turned into outputs;
-and the debugger's re-run of one recorded call.
+(allow-listed by what this client declared, see `tools._grants`), recorded on the run, turned
+into outputs; and the debugger's re-run of one recorded call.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ..api import oai_retrieve_assistant
-from ..tools import ToolCallRecord, ToolExecutor, declared_function_names
+from ..tools import (
+    ListedFunctions,
+    ToolCallRecord,
+    ToolExecutor,
+    ToolGrant,
+    declared_function_names,
+    grant_for,
+    remember_grant,
+    server_grant,
+)
 from ._errors import ToolCallError
 from ._observers import approver_of, notify
 from ._options import WaitOptions
 
-__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver"]
+__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver", "tool_grant"]
 
 
-def _declared(run: Any) -> set[str]:
-    names = declared_function_names(run.tools)
-    if not names and not run.tools:  # the run inherits the assistant's tools
-        names = declared_function_names(oai_retrieve_assistant(run.assistant_id, client=run._client).tools)
-    return names
+def tool_grant(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> ToolGrant:
+    """What this run's calls may run: what the caller or this client declared, narrowed by the
+    run's own `tools` as the server reports them (an empty list: nothing)."""
+    server_names = declared_function_names(run.tools)
+    if options.tools is not None:
+        grant = ToolGrant(options.tools, "tools= given to wait()")
+    elif isinstance(namespace, ListedFunctions):
+        grant = ToolGrant(frozenset(namespace), "the functions given as env=")
+    else:
+        base_url = run._client.config.base_url
+        grant = run._tool_grant or grant_for(base_url, run.id)
+        if grant is None:
+            return server_grant(server_names)
+        remember_grant(base_url, run.id, grant)  # a RunStream's id came after its creation
+    return grant.narrowed(server_names)
 
 
 def _pending_calls(run: Any) -> list[dict[str, Any]]:
@@ -49,7 +67,7 @@ def _outputs(run: Any, records: list[ToolCallRecord], options: WaitOptions) -> l
 def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
                    on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
     """Run the pending calls; (outputs to submit, records)."""
-    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout)
+    executor = ToolExecutor(namespace, tool_grant(run, namespace, options), timeout=options.tool_timeout)
     if options.confirm:
         raise ValueError("confirm=True waits for clicks, which a blocking call cannot receive: use "
                          "`await run.wait_async(confirm=True)` or a background run")
@@ -77,19 +95,27 @@ async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitO
     """`run_tools_sync` on the running event loop. With `confirm`, each call waits for the run's
     approver; with nobody to ask (no widget shown), every call is rejected: approval fails closed."""
     approve = (approver_of(run) or _nobody_to_ask) if options.confirm else None
-    executor = ToolExecutor(namespace, _declared(run), timeout=options.tool_timeout, approve=approve)
+    executor = ToolExecutor(namespace, tool_grant(run, namespace, options), timeout=options.tool_timeout,
+                            approve=approve)
     records = await executor.run_async(_pending_calls(run), on_record or _tracker(run))
     return _outputs(run, records, options), records
 
 
-def rerun_tool_call(run: Any, call_id: str, arguments: str | None, namespace: Mapping[str, Any]) -> ToolCallRecord:
-    """Call a recorded tool again and keep the result beside the original (see Run.rerun_tool)."""
+def rerun_tool_call(run: Any, call_id: str, arguments: str | None, namespace: Mapping[str, Any],
+                    tools: Any = None) -> ToolCallRecord:
+    """Call a recorded tool again and keep the result beside the original (see Run.rerun_tool).
+
+    Only a call that was allowed (its tool declared and found) can be re-run, under the same rules."""
     record = next((r for r in run.tool_calls if r.call_id == call_id), None)
     if record is None:
         known = ", ".join(r.call_id for r in run.tool_calls) or "none"
         raise ValueError(f"no tool call {call_id!r} in this run (its calls: {known})")
+    if record.allowed_by is None:
+        raise ValueError(f"tool call {call_id!r} of {record.name!r} was refused ({record.error}); only calls "
+                         "of the tools declared for the run can be re-run")
     arguments = record.arguments if arguments is None else arguments
-    executor = ToolExecutor(namespace, _declared(run))  # a call refused as undeclared stays refused
+    grant = tool_grant(run, namespace, WaitOptions.make(tools=tools)) if tools is not None else record.grant
+    executor = ToolExecutor(namespace, grant)  # the rule that allowed the call the first time
     (again,) = executor.run([{"id": call_id, "type": "function",
                               "function": {"name": record.name, "arguments": arguments}}])
     record.reruns.append({"arguments": arguments, "status": again.status, "output": again.output,

@@ -14,19 +14,15 @@ import inspect
 import json
 from typing import Any, Callable, Mapping
 
+from ._grants import ToolGrant
 from ._records import ToolCallRecord, now
 from ._schema import FunctionTool
-from ._user_functions import user_defined_reason
+from ._user_functions import user_defined_reason, written_by_user_reason
 
-__all__ = ["ToolExecutor", "declared_function_names", "MAX_ARGUMENT_BYTES"]
+__all__ = ["ToolExecutor", "MAX_ARGUMENT_BYTES", "MAX_CALL_ID_CHARS"]
 
 MAX_ARGUMENT_BYTES = 1_000_000
-
-
-def declared_function_names(tools: Any) -> set[str]:
-    """The names of the function tools in a run's (or assistant's) `tools`."""
-    return {t["function"]["name"] for t in tools or []
-            if isinstance(t, Mapping) and t.get("type") == "function" and t.get("function")}
+MAX_CALL_ID_CHARS = 200
 
 
 def _qualified(fn: Callable[..., Any]) -> str:
@@ -36,25 +32,39 @@ def _qualified(fn: Callable[..., Any]) -> str:
 
 
 class ToolExecutor:
-    """Resolves and runs tool calls against `namespace`, allowing only `declared` names."""
+    """Resolves and runs tool calls against `namespace`, allowing only the names `grant` allows."""
 
-    def __init__(self, namespace: Mapping[str, Any], declared: set[str], *, timeout: float = 60.0,
+    def __init__(self, namespace: Mapping[str, Any], grant: ToolGrant, *, timeout: float = 60.0,
                  approve: Callable[[ToolCallRecord], Any] | None = None) -> None:
         self.namespace = namespace
-        self.declared = declared
+        self.grant = grant
         self.timeout = timeout
         self.approve = approve  # async: (record) -> ("approve", arguments or None) | ("reject", None)
 
-    def prepare(self, call: Mapping[str, Any]) -> tuple[ToolCallRecord, Callable[..., Any] | None, dict]:
-        """The record of a call and, when it may run, the function and its keyword arguments."""
-        function = call.get("function") or {}
+    def prepare(self, call: Mapping[str, Any], seen_ids: set[str] | None = None
+                ) -> tuple[ToolCallRecord, Callable[..., Any] | None, dict]:
+        """The record of a call and, when it may run, the function and its keyword arguments.
+
+        `seen_ids` holds the ids of the round's earlier calls: a repeated id is refused, as its
+        output could not be told apart from the first one's."""
+        function = call.get("function") if isinstance(call.get("function"), Mapping) else {}
         name, raw = str(function.get("name", "")), function.get("arguments") or ""
-        record = ToolCallRecord(call.get("id", ""), name, raw if len(raw) <= 10_000 else raw[:10_000] + "...")
+        raw = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+        call_id = call.get("id")
+        record = ToolCallRecord(str(call_id or ""), name, raw if len(raw) <= 10_000 else raw[:10_000] + "...")
+        if not isinstance(call_id, str) or not call_id or len(call_id) > MAX_CALL_ID_CHARS \
+                or not call_id.isprintable():
+            return record.refuse(f"the call's id {call_id!r:.60} is not a tool-call id"), None, {}
+        if seen_ids is not None:
+            if call_id in seen_ids:
+                return record.refuse(f"the id {call_id!r} is used by another call of this round"), None, {}
+            seen_ids.add(call_id)
         if call.get("type", "function") != "function":
             return record.refuse(f"{call.get('type')} calls are run by the server, not here"), None, {}
-        if name not in self.declared:
-            declared = ", ".join(sorted(self.declared)) or "none"
-            return record.refuse(f"tool {name!r} is not declared for this run (declared: {declared})"), None, {}
+        if name not in self.grant.names:
+            declared = ", ".join(sorted(self.grant.names)) or "none"
+            return record.refuse(f"tool {name!r} is not declared for this run (allowed: {declared}; "
+                                 f"rule: {self.grant.rule})"), None, {}
         if not name.isidentifier() or name.startswith("__"):
             return record.refuse(f"{name!r} is not a name a tool may have"), None, {}
         target = self.namespace.get(name)
@@ -63,9 +73,12 @@ class ToolExecutor:
         if not callable(target):
             return record.refuse(f"{name!r} in the namespace is a {type(target).__name__}, not a function"), None, {}
         foreign = user_defined_reason(target)
+        if foreign is None and self.grant.user_functions_only:
+            foreign = written_by_user_reason(target)
         if foreign is not None:
             return record.refuse(f"{name!r} in the namespace {foreign}; a tool must be a function defined in "
                                  "your code or a tool() object"), None, {}
+        record.grant = self.grant  # declared and found: the debugger may re-run it
         if len(raw.encode()) > MAX_ARGUMENT_BYTES:
             return record.refuse(f"the arguments are {len(raw.encode()):,} bytes, above the limit of "
                                  f"{MAX_ARGUMENT_BYTES:,}"), None, {}
@@ -91,7 +104,7 @@ class ToolExecutor:
     def run(self, calls: list[Mapping[str, Any]], on_record: Callable[[ToolCallRecord], None] | None = None
             ) -> list[ToolCallRecord]:
         """Run the calls concurrently on threads; returns their records in call order."""
-        prepared = [self.prepare(call) for call in calls]
+        prepared = self._prepare_round(calls)
         runnable = [(record, fn, kwargs) for record, fn, kwargs in prepared if fn is not None]
         if runnable:
             pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(runnable),
@@ -113,6 +126,10 @@ class ToolExecutor:
                 on_record(record)
         return [record for record, _, _ in prepared]
 
+    def _prepare_round(self, calls: list[Any]) -> list[tuple]:
+        seen_ids: set[str] = set()
+        return [self.prepare(call if isinstance(call, Mapping) else {}, seen_ids) for call in calls]
+
     def _settle(self, record: ToolCallRecord, future: concurrent.futures.Future | None) -> None:
         if future is None:
             record.time_out(self.timeout)
@@ -127,7 +144,7 @@ class ToolExecutor:
     async def run_async(self, calls: list[Mapping[str, Any]],
                         on_record: Callable[[ToolCallRecord], None] | None = None) -> list[ToolCallRecord]:
         """Run the calls concurrently on the running loop (plain functions in threads)."""
-        prepared = [self.prepare(call) for call in calls]
+        prepared = self._prepare_round(calls)
         loop = asyncio.get_running_loop()
         if self.approve is not None:  # every call of the step awaits its own decision, at once
             prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))

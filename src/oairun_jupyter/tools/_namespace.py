@@ -12,7 +12,12 @@ import types
 from collections import ChainMap
 from typing import Any, Mapping
 
-__all__ = ["namespace_of", "caller_namespace"]
+__all__ = ["namespace_of", "caller_namespace", "ListedFunctions"]
+
+
+class ListedFunctions(dict):
+    """The namespace made from an `env=` list: the caller named these functions, so they are also
+    the run's tools (as `tools=` would make them)."""
 
 
 def caller_namespace(depth: int = 1) -> Mapping[str, Any]:
@@ -38,7 +43,7 @@ def namespace_of(env: Any, depth: int = 1) -> Mapping[str, Any]:
     if isinstance(env, types.ModuleType):
         return vars(env)
     if isinstance(env, (list, tuple)):
-        names = {}
+        names = ListedFunctions()
         for item in env:
             name = getattr(item, "name", None) or getattr(item, "__name__", None)
             if not callable(item) or not name:

@@ -41,6 +41,12 @@ class ToolCallRecord:
     started_at: dt.datetime | None = None
     ended_at: dt.datetime | None = None
     reruns: list[dict[str, Any]] = field(default_factory=list)  # the debugger's re-runs
+    grant: Any = field(default=None, repr=False)  # the ToolGrant that let this call run (None: refused)
+
+    @property
+    def allowed_by(self) -> str | None:
+        """The rule that let this call run (None: its tool was not declared or not found)."""
+        return self.grant.rule if self.grant is not None else None
 
     @property
     def duration(self) -> float | None:

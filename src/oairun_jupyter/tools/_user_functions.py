@@ -6,16 +6,24 @@ holds `open`, `exit`, `quit`, `get_ipython` and `display`, besides the builtins.
 declares a tool named `open` (a squatted port, a hijacked or compromised provider) must not get
 `open(path, "w")` run in the kernel. So a tool is a `tool()` object, or a plain Python function
 (or a method of one) defined outside Python's, IPython's and Jupyter's own modules.
+
+When the names come from the server alone (a run this kernel did not create: see `_grants`),
+`written_by_user_reason` also refuses functions of installed libraries and of the standard
+library (`pandas.read_csv`, `shutil.rmtree`): only code the user wrote, in the notebook or in
+their own modules, may run on the server's word.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import site
+import sysconfig
 from typing import Any
 
 from ._schema import FunctionTool
 
-__all__ = ["user_defined_reason"]
+__all__ = ["user_defined_reason", "written_by_user_reason"]
 
 _FOREIGN_MODULES = ("builtins", "IPython", "ipykernel", "jupyter_client", "jupyter_core", "ipywidgets",
                     "traitlets", "oairun_jupyter", "_io", "io", "os", "sys", "subprocess", "shutil")
@@ -35,4 +43,27 @@ def user_defined_reason(target: Any) -> str | None:
         return f"is a {kind}, not a function you defined"
     if _module_root(function) in _FOREIGN_MODULES:
         return f"is {_module_root(function)}'s {getattr(function, '__qualname__', '?')}, not a function you defined"
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _library_folders() -> tuple[str, ...]:
+    """Where the standard library and installed packages live (their code is not the user's)."""
+    paths = sysconfig.get_paths()
+    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(key)}
+    folders.update(getattr(site, "getsitepackages", lambda: [])())
+    folders.add(site.getusersitepackages())
+    return tuple(folder.rstrip("/") + "/" for folder in folders if folder)
+
+
+def written_by_user_reason(target: Any) -> str | None:
+    """None when `target` is a tool() object or a function whose code the user wrote; else why not."""
+    if isinstance(target, FunctionTool):
+        return None
+    function = target.__func__ if inspect.ismethod(target) else target
+    filename = getattr(getattr(function, "__code__", None), "co_filename", "") or ""
+    if filename.startswith("<frozen") or filename.startswith(_library_folders()):
+        return (f"is {getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}, a "
+                "library function; the server named it, and this kernel declared no tools for the run: "
+                "pass tools=[...] to wait() or declare them when creating the run")
     return None
