@@ -44,7 +44,9 @@ def test_a_fake_key_appears_in_no_output_state_repr_log_error_or_response(tmp_pa
         notebook = execute(make_notebook(
             "import logging, sys\nlogging.basicConfig(level=logging.DEBUG, stream=sys.stderr)\n"
             "%load_ext oairun_jupyter\n"
-            f"from oairun_jupyter import *\nconfigure(base_url={local.base_url!r})",
+            # a key goes only where it is given with its URL: the environment's key is OpenAI's
+            f"import os\nfrom oairun_jupyter import *\nconfigure(base_url={local.base_url!r}, "
+            "api_key=os.environ['OPENAI_API_KEY'])",
             "def get_weather(city: str) -> str:\n    return 'sunny'",
             '%%oai_run --tools get_weather\nget_weather {{"city": "Paris"}}',
             "from oairun_jupyter import get_client\nget_client().config",

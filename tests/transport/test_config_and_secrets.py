@@ -11,7 +11,7 @@ import pytest
 import oairun_jupyter as oai
 from oairun_jupyter import configure, get_client
 from oairun_jupyter._secrets import Secret, redact
-from oairun_jupyter.transport import ClientConfig, SyncTransport
+from oairun_jupyter.transport import ClientConfig, SyncTransport, environment_key_for, reset_default_client
 
 from ..support.http_server import LoopbackServer, json_reply
 
@@ -34,7 +34,8 @@ def test_environment_supplies_key_url_organization_and_project(monkeypatch):
     assert server.received[0].path == "/v1/threads/thread_1/runs/run_1"
 
 
-def test_oai_set_api_key_and_configure_override_the_environment(monkeypatch):
+def test_oai_set_api_key_and_configure_override_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("OAIRUN_SERVER_KEY_FILE", str(tmp_path / "none"))  # no CLI server key to fall back on
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env-000000000000")
     with LoopbackServer(lambda request: json_reply(200, RUN)) as server:
         configure(base_url=server.base_url, organization="org_x")
@@ -125,3 +126,35 @@ def test_credentials_in_the_base_url_are_shown_nowhere(clock):
         assert FAKE_KEY not in text and "user:" not in text, text
     assert config.shown_base_url == "http://***@127.0.0.1:9/v1"
     assert "could not reach http://***@127.0.0.1:9/v1" in str(caught.value)
+
+
+def test_a_key_goes_only_to_the_server_it_was_given_for(monkeypatch, tmp_path):
+    # the environment's OpenAI key is for OpenAI (or OPENAI_BASE_URL); pointing the client at another
+    # server (the local one, or whatever listens on a port the user typed) must not carry it there
+    monkeypatch.setenv("OAIRUN_SERVER_KEY_FILE", str(tmp_path / "none"))  # and no CLI server key either
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    reset_default_client()
+    with LoopbackServer(lambda request: json_reply(200, RUN)) as elsewhere, \
+            LoopbackServer(lambda request: json_reply(200, RUN)) as chosen:
+        configure(base_url=elsewhere.base_url)
+        oai.oai_retrieve_run("thread_1", "run_1")
+        configure(base_url=chosen.base_url, api_key="sk-for-chosen")  # given together: sent there
+        oai.oai_retrieve_run("thread_1", "run_1")
+        configure(base_url=elsewhere.base_url)  # moved on without a key: the chosen key stays behind
+        oai.oai_retrieve_run("thread_1", "run_1")
+    assert [r.headers.get("authorization") for r in elsewhere.received] == [None, None]
+    assert [r.headers.get("authorization") for r in chosen.received] == ["Bearer sk-for-chosen"]
+    reset_default_client()
+
+
+def test_the_environment_key_belongs_to_the_environment_url():
+    environ = {"OPENAI_API_KEY": FAKE_KEY}
+    assert environment_key_for("https://api.openai.com/v1/", environ) == FAKE_KEY
+    assert environment_key_for("http://127.0.0.1:8000/v1", environ) == ""
+    environ["OPENAI_BASE_URL"] = "http://127.0.0.1:8000/v1/"
+    assert environment_key_for("http://127.0.0.1:8000/v1", environ) == FAKE_KEY
+    assert environment_key_for("https://api.openai.com/v1", environ) == ""
+    assert ClientConfig(api_key="plain").api_key == Secret("plain")  # a plain string is kept as a Secret
+    with pytest.raises(ValueError, match="api_key must be a string, got int"):
+        ClientConfig(api_key=3)

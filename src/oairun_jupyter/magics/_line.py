@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 
 from ..api import oai_cancel_run, oai_list_messages
-from ..transport import configure, get_client
+from ..transport import configure, environment_key_for, get_client
 from ._session import Session
 
 __all__ = ["run_line_command"]
@@ -30,12 +29,10 @@ def _config(session: Session, settings: list[str]) -> None:
         if not sep:
             raise UsageError(f"%oai config takes name=value pairs, got {item!r}; {USAGE}")
         if name == "base_url":
-            if session.local is not None:
-                # the local server's key is for the local server only: elsewhere, the user's own key
-                local = value == session.local.base_url
-                configure(base_url=value, api_key=session.local_key if local else os.environ.get("OPENAI_API_KEY", ""))
-            else:
-                configure(base_url=value)
+            # each key goes to its own server only: the local server's key to the local server, the
+            # environment's key to the server the environment names; any other URL gets no key
+            local = session.local is not None and value == session.local.base_url
+            configure(base_url=value, api_key=session.local_key if local else environment_key_for(value))
             session.assistant_id = session.thread_id = None
         elif name == "model":
             session.model = value

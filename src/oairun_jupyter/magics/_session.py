@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import oai_create_assistant, oai_create_thread
-from ..transport import DEFAULT_BASE_URL, configure, get_client
+from ..transport import DEFAULT_BASE_URL, config_from_env, configure, environment_key_for, get_client
 
 __all__ = ["Session", "DEFAULT_ASSISTANT_NAME"]
 
@@ -71,7 +71,8 @@ class Session:
         self.local = None
         self.assistant_id = self.thread_id = None
         # the local server's key goes with it; the user's own key (if any) comes back
-        configure(base_url=DEFAULT_BASE_URL, api_key=os.environ.get("OPENAI_API_KEY", ""))
+        base_url = config_from_env().base_url
+        configure(base_url=base_url, api_key=environment_key_for(base_url))
         return True
 
     def ensure_server(self) -> None:

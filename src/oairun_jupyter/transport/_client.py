@@ -109,7 +109,10 @@ def configure(
     http_transport: httpx.BaseTransport | None = None,
     async_http_transport: httpx.AsyncBaseTransport | None = None,
 ) -> ClientConfig:
-    """Change the default client's configuration; arguments left out keep their current value.
+    """Change the default client's configuration; arguments left out keep their current value,
+    except the key: a new `base_url` without an `api_key` sends no key of yours (a key goes only to
+    the server it was given for). With no key, a server on this machine that you run
+    (`oairun-jupyter serve`) gets the key from your server-key file.
 
     >>> configure(base_url="http://127.0.0.1:8000/v1", max_retries=5)  # doctest: +SKIP
     """
@@ -130,7 +133,8 @@ def configure(
 def oai_set_api_key(api_key: str) -> None:
     """Set the API key the default client sends, as R's `oai_set_api_key()` does."""
     if not isinstance(api_key, str) or not api_key.strip():
-        raise ValueError("api_key must be a non-empty string; to send no key use configure(api_key=None)")
+        raise ValueError("api_key must be a non-empty string; to send no key of your own use "
+                         "configure(api_key=None)")
     configure(api_key=api_key.strip())
 
 

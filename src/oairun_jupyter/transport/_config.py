@@ -58,6 +58,10 @@ class ClientConfig:
     default_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if isinstance(self.api_key, str):  # a plain string is taken, and kept hidden from then on
+            object.__setattr__(self, "api_key", Secret(self.api_key))
+        if not isinstance(self.api_key, Secret):
+            raise ValueError(f"api_key must be a string, got {type(self.api_key).__name__}")
         if not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ValueError(f"max_retries must be an integer of 0 or more, got {self.max_retries!r}")
         if not self.base_url.startswith(("http://", "https://")):
@@ -75,11 +79,17 @@ class ClientConfig:
         return f"ClientConfig(base_url={self.shown_base_url!r}, {fields})"
 
     def replace(self, **changes) -> "ClientConfig":
-        """A copy with some fields changed; a plain string `api_key` is wrapped as a Secret."""
+        """A copy with some fields changed; a plain string `api_key` is wrapped as a Secret.
+
+        A key belongs to the server it was given for: a new `base_url` without a new `api_key`
+        sends no key (an OpenAI key must not reach the local server, or whatever listens on a
+        port the user typed)."""
         if isinstance(changes.get("api_key"), str):
             changes["api_key"] = Secret(changes["api_key"])
         if isinstance(changes.get("base_url"), str):
             changes["base_url"] = changes["base_url"].rstrip("/")
+            if changes["base_url"] != self.base_url and "api_key" not in changes:
+                changes["api_key"] = Secret("")
         return dataclasses.replace(self, **changes)
 
 
@@ -100,3 +110,11 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> ClientConfig:
         organization=_first_env(_ENV_ORGANIZATION, environ),
         project=_first_env(_ENV_PROJECT, environ),
     )
+
+
+def environment_key_for(base_url: str, environ: Mapping[str, str] | None = None) -> str:
+    """The environment's API key if `base_url` is the server the environment names (its
+    `OPENAI_BASE_URL`, or OpenAI's when unset); else no key: a key goes only where it was meant to."""
+    environ = os.environ if environ is None else environ
+    configured = config_from_env(environ)
+    return configured.api_key.reveal() if base_url.rstrip("/") == configured.base_url else ""

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .._secrets import redact
+from .._server_key import key_for_local_url
 from .._version import __version__
 from ..protocol import APIConnectionError, APIError, APIStatusError, APITimeoutError, error_fields, status_error_class
 from ._config import ClientConfig
@@ -52,6 +53,8 @@ class _TransportBase:
         }
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key.reveal()}"
+        elif (local_key := key_for_local_url(self.config.base_url)) is not None:
+            headers["Authorization"] = f"Bearer {local_key}"  # a CLI server of this user, on this machine
         if self.config.organization:
             headers["OpenAI-Organization"] = self.config.organization
         if self.config.project:
