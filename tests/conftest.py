@@ -26,16 +26,20 @@ def pytest_configure(config):
     _saved_tempdir.update(root=root, tempdir=tempfile.tempdir, env=os.environ.get("TMPDIR"))
     os.environ["TMPDIR"] = str(root)
     tempfile.tempdir = str(root)
+    # the CLI server's key file: the session's own, never the developer's (nor written to their home)
+    _saved_tempdir["key_file"] = os.environ.get("OAIRUN_SERVER_KEY_FILE")
+    os.environ["OAIRUN_SERVER_KEY_FILE"] = str(root / "config" / "server-key")
 
 
 def pytest_unconfigure(config):
     if not _saved_tempdir:
         return
     tempfile.tempdir = _saved_tempdir["tempdir"]
-    if _saved_tempdir["env"] is None:
-        os.environ.pop("TMPDIR", None)
-    else:
-        os.environ["TMPDIR"] = _saved_tempdir["env"]
+    for name, saved in (("TMPDIR", _saved_tempdir["env"]), ("OAIRUN_SERVER_KEY_FILE", _saved_tempdir["key_file"])):
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
     shutil.rmtree(_saved_tempdir.pop("root"), ignore_errors=True)
     _saved_tempdir.clear()
 

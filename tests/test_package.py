@@ -37,7 +37,7 @@ LAYERS = {
     "magics": {"protocol", "transport", "tools", "api", "runs", "display"},
     "server": {"protocol"},
 }
-LEAVES = {"_version", "_secrets", "_weak_table"}
+LEAVES = {"_version", "_secrets", "_weak_table", "_server_key"}
 
 # Imports inside functions, each deliberate (and commented where it is made).
 DELIBERATE_LOCAL_IMPORTS = {
@@ -45,6 +45,7 @@ DELIBERATE_LOCAL_IMPORTS = {
     ("oairun_jupyter.runs._run", "oairun_jupyter.display._mimebundle"),  # a Run's display hook
     ("oairun_jupyter.magics._session", "oairun_jupyter.server"),  # server start-up
     # the server's CLI and backend choice load what the command asks for
+    ("oairun_jupyter.server._cli", "oairun_jupyter._server_key"),
     ("oairun_jupyter.server._cli", "oairun_jupyter.server._app"),
     ("oairun_jupyter.server._cli", "oairun_jupyter.server._local"),
     ("oairun_jupyter.server._cli", "oairun_jupyter.server._store"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..support.jupyterlab import (  # noqa: E402
     screenshot,
     wait_for_badges,
 )
+from ..support.sockets import free_port  # noqa: E402
 
 
 def _readme_command(label: str) -> str:
@@ -42,16 +42,10 @@ def _readme_command(label: str) -> str:
     return re.search(r"```sh\n(.+?)\n```", section, re.S).group(1).strip()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_main_command_opens_the_quickstart_in_jupyterlab(tmp_path):
     command = _readme_command("Start JupyterLab on the quickstart")
     assert command == "make lab"
-    port = _free_port()
+    port = free_port()
     # the "browser" prints what JupyterLab asks it to open (a page that redirects to the notebook)
     env = {**os.environ, "JUPYTER_PORT": str(port), "BROWSER": "echo OPEN-IN-BROWSER %s",
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}

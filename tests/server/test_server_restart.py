@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 
 import oairun_jupyter as oai
@@ -22,6 +20,7 @@ from oairun_jupyter.server import Store, start_local_server
 from ..support import processes
 from ..support.deadline import Deadline
 from ..support.flows import make_assistant, wait_for
+from ..support.sockets import free_port, wait_until_serving
 
 
 def test_restart_keeps_assistants_threads_messages_and_runs(tmp_path):
@@ -41,25 +40,12 @@ def test_restart_keeps_assistants_threads_messages_and_runs(tmp_path):
         assert len(oai.oai_list_run_steps(run.thread_id, run)) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(db, port) -> subprocess.Popen:
     process = processes.start(
         [sys.executable, "-m", "oairun_jupyter.server", "serve", "--port", str(port), "--db", str(db),
          "--pace-ms", "5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/v1/assistants", timeout=1)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    processes.stop(process)
-    raise AssertionError(f"the server did not start: {process.stdout.read()}")
+    wait_until_serving(f"http://127.0.0.1:{port}/v1/assistants", process, "the CLI server to start")
+    return process
 
 
 def _wait_for_a_checkpoint(db, thread_id: str) -> None:
@@ -78,7 +64,7 @@ def _wait_for_a_checkpoint(db, thread_id: str) -> None:
 
 
 def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path):
-    db, port = tmp_path / "runs.sqlite3", _free_port()
+    db, port = tmp_path / "runs.sqlite3", free_port()
     process = _serve(db, port)
     try:
         oai.configure(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)

@@ -14,12 +14,12 @@ from oairun_jupyter.server._local import check_exposure
 from oairun_jupyter.server.backends import make_backend
 
 
-def test_listening_beyond_loopback_without_a_key_is_refused():
+def test_listening_beyond_loopback_without_a_key_is_refused(tmp_path):
     result = subprocess.run([sys.executable, "-m", "oairun_jupyter.server", "serve", "--host", "0.0.0.0",
-                             "--db", ":memory:"], capture_output=True, text=True, timeout=60,
-                            env={"PATH": "/usr/bin:/bin"})
+                             "--db", ":memory:", "--no-auth"], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "OAIRUN_SERVER_KEY_FILE": str(tmp_path / "key")})
     assert result.returncode == 2
-    assert "refusing to listen on 0.0.0.0 without a server key" in result.stderr
+    assert "refusing to listen on 0.0.0.0 without a server key: drop --no-auth" in result.stderr
     assert "OAIRUN_SERVER_KEY" in result.stderr
     check_exposure("127.0.0.1", None)
     check_exposure("::1", None)

@@ -1,13 +1,22 @@
 """Listening TCP sockets held by this process, read from /proc: what the end-of-session check uses
-to see a server a test started and never stopped (a thread's listener, not only a child process's).
+to see a server a test started and never stopped (a thread's listener, not only a child process's);
+and a free loopback port for a server a test starts.
 """
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 from pathlib import Path
 
-__all__ = ["listening_ports"]
+import httpx
+
+from . import processes
+from .deadline import Deadline
+
+__all__ = ["listening_ports", "free_port", "wait_until_serving"]
 
 _LISTEN = "0A"  # the TCP state column of /proc/net/tcp
 
@@ -44,3 +53,28 @@ def listening_ports(pid: int | None = None) -> set[int]:
             if state == _LISTEN and inode in mine:
                 ports.add(int(local.rsplit(":", 1)[1], 16))
     return ports
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server process a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, what: str = "the server to listen") -> None:
+    """Until `url` answers (any status); else the process is stopped and the failure shows its output."""
+    deadline = Deadline(20, what)
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError as error:
+            try:
+                if process.poll() is not None:
+                    raise AssertionError(f"the server ended: {process.stdout.read() if process.stdout else ''}") from error
+                deadline.check(error)
+            except AssertionError:
+                processes.stop(process)
+                raise
+            time.sleep(0.05)

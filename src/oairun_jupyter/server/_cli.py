@@ -25,8 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--upstream-api-key-env", default="OPENAI_API_KEY",
                        help="chat-completions backend: environment variable holding the upstream key")
     serve.add_argument("--server-key-env", default="OAIRUN_SERVER_KEY",
-                       help="environment variable holding the key clients must send (required "
-                            "when listening beyond loopback)")
+                       help="environment variable holding the key clients must send; when it is "
+                            "unset, the key in the user's server-key file (made on first start, "
+                            "0600; this user's clients read it on their own)")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="accept requests without a key (loopback only): any local user or "
+                            "program can then drive the runs")
     serve.add_argument("--poll-after-ms", type=int, default=200)
     return parser
 
@@ -34,13 +38,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     # loaded after parsing, so that `--help` and a usage error answer at once
+    from .._server_key import ensure_server_key, server_key_path
     from ._app import create_app
     from ._local import LocalServer, check_exposure
     from ._store import Store, default_db_path
     from .backends import make_backend
 
-    server_key = os.environ.get(args.server_key_env) or None
     try:
+        if args.no_auth:
+            server_key, key_source = None, "none: --no-auth, any local user can drive the runs"
+        elif os.environ.get(args.server_key_env):
+            server_key, key_source = os.environ[args.server_key_env], f"from ${args.server_key_env}"
+        else:
+            server_key, key_source = ensure_server_key(), f"in {server_key_path()} (read by your clients)"
         check_exposure(args.host, server_key)
         if args.backend == "chat-completions":
             if not args.upstream_base_url:
@@ -56,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     db = args.db or default_db_path()
     app = create_app(Store(db), backend, poll_after_ms=args.poll_after_ms, server_key=server_key, host=args.host)
     server = LocalServer(app, host=args.host, port=args.port)
-    print(f"oairun-jupyter runs server ({args.backend} backend, database {db}) on {server.base_url}",
-          flush=True)
+    print(f"oairun-jupyter runs server ({args.backend} backend, database {db}) on {server.base_url}; "
+          f"key {key_source}", flush=True)
     server.start()
     try:
         server._thread.join()

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -16,7 +17,9 @@ from ._app import create_app
 from ._store import Store
 from .backends import make_backend
 
-__all__ = ["LocalServer", "start_local_server", "check_exposure"]
+__all__ = ["LocalServer", "start_local_server", "check_exposure", "HEADER_READ_SECONDS"]
+
+HEADER_READ_SECONDS = 10.0  # a request's head must arrive within this, from its first byte or the connection
 
 
 def check_exposure(host: str, server_key: str | None) -> None:
@@ -26,36 +29,76 @@ def check_exposure(host: str, server_key: str | None) -> None:
     except ValueError:
         loopback = host == "localhost"
     if not loopback and not server_key:
-        raise ValueError(f"refusing to listen on {host} without a server key: set one in the "
-                         "environment variable OAIRUN_SERVER_KEY (clients then send it as their "
+        raise ValueError(f"refusing to listen on {host} without a server key: drop --no-auth, set "
+                         "the environment variable OAIRUN_SERVER_KEY (clients then send it as their "
                          "API key), or listen on 127.0.0.1")
 
 
-class _NoDelayH11Protocol(H11Protocol):
-    """h11 with TCP_NODELAY: asyncio leaves Nagle on for accepted sockets, and a response written
-    as headers then body would otherwise wait ~40 ms for the client's delayed ACK."""
+class _GuardedH11Protocol(H11Protocol):
+    """h11 with TCP_NODELAY and a header-read timeout.
+
+    asyncio leaves Nagle on for accepted sockets, and a response written as headers then body
+    would otherwise wait ~40 ms for the client's delayed ACK. And uvicorn waits forever for a
+    request's head: a client that opens connections and sends a header line now and then would
+    hold them all (slowloris). A connection whose request head is not complete within
+    `header_seconds` (of its opening, or of the first byte of a kept-alive request) is closed.
+    """
+
+    header_seconds = HEADER_READ_SECONDS
 
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._head_timer: asyncio.TimerHandle | None = None
         super().connection_made(transport)
+        self._watch_head()
+
+    def _watch_head(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_seconds, self._head_too_slow)
+
+    def _stop_watching_head(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE:
+            self._watch_head()  # part of a head: it must be complete in time
+        else:
+            self._stop_watching_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_watching_head()
+        super().connection_lost(exc)
 
 
 class LocalServer:
     """A runs server on a thread of this process; `base_url` to talk to it, `stop()` to end it."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
+                 header_seconds: float = HEADER_READ_SECONDS) -> None:
         self.app = app
         self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = host, self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                http=_NoDelayH11Protocol)
+                                http=self._protocol(header_seconds))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name="oairun-server", daemon=True)
         self._error: BaseException | None = None
+
+    @staticmethod
+    def _protocol(header_seconds: float) -> type:
+        return type("GuardedH11Protocol", (_GuardedH11Protocol,), {"header_seconds": header_seconds})
 
     @property
     def base_url(self) -> str:
