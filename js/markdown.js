@@ -1,60 +1,197 @@
-// Model output is untrusted: Markdown is rendered, then sanitized (no script, no event-handler
-// attributes, no javascript: URLs); citations become marked footnotes.
+// Model output is untrusted. A message's Markdown is rendered, then passes two independent
+// sanitizing layers (DOMPurify, then `scrub`): no script, no event handler, no unsafe URL, no
+// SVG or MathML (which can paint outside the message's box), no class, id or style (which can
+// imitate JupyterLab's own dialogs). Then, whatever the layers did, `finish` makes every link
+// open a new tab, turns every image into a placeholder that loads on click (a remote image is
+// a request the model chose, carrying what it chose), and inserts citations as DOM nodes.
+// A message too long or too deeply nested to parse safely is shown as plain text.
 import { marked } from "marked";
 import DOMPurify from "dompurify";
 
 const TOKEN = (n) => `\u27e6oairun-cite-${n}\u27e7`;
+const TOKENS = /\u27e6oairun-cite-(\d+)\u27e7/g;
+const ENCODED_TOKENS = /%E2%9F%A6oairun-cite-(\d+)%E2%9F%A7/gi; // a token inside a URL
 const SAFE_URL = /^(https?:|mailto:|#|\/|\.{0,2}\/|[^:]*$)/i;
-const URL_ATTRIBUTES = ["href", "src", "xlink:href", "action", "formaction", "background", "poster"];
-const FORBIDDEN = "script,style,iframe,object,embed,form,input,button,textarea,select,link,meta,base,frame,frameset";
+const SAFE_IMAGE = /^(https?:|data:image\/(png|jpeg|gif|webp);)/i;
+const URL_ATTRIBUTES = ["href", "src", "xlink:href", "action", "formaction"];
+const DROPPED_ATTRIBUTES = ["style", "class", "id", "srcset", "background", "poster", "ping", "lowsrc",
+  "dynsrc", "usemap"];
+const FORBIDDEN_TAGS = ["script", "style", "iframe", "object", "embed", "form", "input", "button", "textarea",
+  "select", "link", "meta", "base", "frame", "frameset", "svg", "math", "audio", "video", "source", "track",
+  "picture", "map", "area", "template", "noscript"];
+
+/** Above these, a message is shown as plain text: the parser would take too long or too deep. */
+export const MAX_MARKDOWN_CHARS = 100_000;
+export const MAX_NESTING = 32;
+/** Above this, plain text is cut (the rest is named, not shown): a 10 MB line would freeze layout. */
+export const MAX_SHOWN_CHARS = 1_000_000;
 
 /** A second, independent pass over sanitized HTML: drop every event-handler attribute, every
- * unsafe URL and every active element, whatever the sanitizer let through. */
+ * unsafe URL, every attribute that styles or names, and every active or foreign element,
+ * whatever the first layer let through. */
 export function scrub(html) {
   const template = document.createElement("template");
   template.innerHTML = html;
-  template.content.querySelectorAll(FORBIDDEN).forEach((node) => node.remove());
+  template.content.querySelectorAll(FORBIDDEN_TAGS.join(",")).forEach((node) => node.remove());
   template.content.querySelectorAll("*").forEach((node) => {
+    if (node.namespaceURI !== "http://www.w3.org/1999/xhtml") {
+      node.remove();
+      return;
+    }
     for (const attribute of [...node.attributes]) {
       const name = attribute.name.toLowerCase();
       const value = attribute.value.replace(/[\u0000-\u0020]/g, "");
-      if (name.startsWith("on") || name === "style" ||
+      if (name.startsWith("on") || DROPPED_ATTRIBUTES.includes(name) ||
           (URL_ATTRIBUTES.includes(name) && !SAFE_URL.test(value))) {
         node.removeAttribute(attribute.name);
       }
-    }
-    if (node.tagName === "A") {
-      node.setAttribute("target", "_blank");
-      node.setAttribute("rel", "noopener noreferrer");
     }
   });
   return template.innerHTML;
 }
 
-/** Sanitized HTML for a message's Markdown text and its annotations. Two independent layers:
- * DOMPurify, then `scrub`; `layers` replaces either (the browser tests try each one alone). */
-export function renderMarkdown(text, annotations = [], layers = {}) {
+const PURIFY_OPTIONS = {
+  USE_PROFILES: { html: true }, // no SVG, no MathML
+  FORBID_TAGS: FORBIDDEN_TAGS,
+  FORBID_ATTR: DROPPED_ATTRIBUTES,
+  ALLOW_DATA_ATTR: false,
+};
+
+/** How deeply the Markdown nests: the most block-quote markers (and list indents) on one line. */
+export function nestingDepth(text) {
+  let deepest = 0;
+  for (const match of text.matchAll(/^[ \t>]*/gm)) {
+    const prefix = match[0];
+    const depth = (prefix.match(/>/g)?.length ?? 0) + Math.floor(prefix.replace(/>/g, "").length / 4);
+    if (depth > deepest) deepest = depth;
+  }
+  return deepest;
+}
+
+/** Why a message is shown as plain text rather than Markdown (null: it is not). */
+export function plainTextReason(text) {
+  if (text.length > MAX_MARKDOWN_CHARS) return `longer than ${MAX_MARKDOWN_CHARS.toLocaleString("en")} characters`;
+  if (nestingDepth(text) > MAX_NESTING) return `nested deeper than ${MAX_NESTING} levels`;
+  return null;
+}
+
+/** A message as plain text (cut at MAX_SHOWN_CHARS), with the reason it is not rendered. */
+export function plainTextNodes(text, reason) {
+  const fragment = document.createDocumentFragment();
+  const body = document.createElement("div");
+  body.className = "oairun-plain";
+  body.textContent = text.length > MAX_SHOWN_CHARS ? text.slice(0, MAX_SHOWN_CHARS) : text;
+  fragment.append(body);
+  const rest = text.length - body.textContent.length;
+  const note = document.createElement("div");
+  note.className = "oairun-plain-note";
+  note.textContent = `shown as plain text: ${reason}` +
+    (rest > 0 ? `; ${rest.toLocaleString("en")} more characters not shown` : "");
+  fragment.append(note);
+  return fragment;
+}
+
+/** Sanitized DOM nodes for a message's Markdown text and its annotations. `layers` replaces
+ * either sanitizing layer (the browser tests try each one alone). */
+export function renderMarkdownNodes(text, annotations = [], layers = {}) {
+  const source = String(text ?? "");
+  const reason = plainTextReason(source);
+  if (reason) return plainTextNodes(source, reason);
+  try {
+    return renderChecked(source, annotations, layers);
+  } catch (error) {
+    return plainTextNodes(source, `it could not be rendered (${error?.name ?? "error"})`);
+  }
+}
+
+function renderChecked(source, annotations, layers) {
   const purify = layers?.purify ?? DOMPurify;
   const secondPass = layers?.scrub ?? scrub;
-  let source = text ?? "";
   const notes = [];
-  annotations.forEach((annotation) => {
-    if (!annotation?.text || !source.includes(annotation.text)) return;
+  for (const annotation of Array.isArray(annotations) ? annotations : []) { // one pass over them
+    if (typeof annotation?.text !== "string" || !annotation.text || !source.includes(annotation.text)) continue;
     notes.push(annotation);
     source = source.split(annotation.text).join(TOKEN(notes.length));
-  });
+  }
   const html = marked.parse(source, { async: false, gfm: true, breaks: false });
-  let clean = secondPass(purify.sanitize(html, {
-    FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe", "object", "embed"],
-    FORBID_ATTR: ["style"],
-    ALLOW_DATA_ATTR: false,
-  }));
-  notes.forEach((annotation, i) => {
-    const label = escapeHtml(citationTitle(annotation));
-    clean = clean.split(TOKEN(i + 1)).join(
-      `<sup class="oairun-cite" title="${label}">[${i + 1}]</sup>`);
+  const template = document.createElement("template");
+  template.innerHTML = secondPass(purify.sanitize(html, PURIFY_OPTIONS));
+  finish(template.content, notes);
+  return template.content;
+}
+
+/** Sanitized HTML for a message (what `renderMarkdownNodes` makes, serialized). */
+export function renderMarkdown(text, annotations = [], layers = {}) {
+  const box = document.createElement("div");
+  box.append(renderMarkdownNodes(text, annotations, layers));
+  return box.innerHTML;
+}
+
+/** What every rendered message gets, whatever the sanitizing layers did. */
+function finish(root, notes) {
+  root.querySelectorAll("a").forEach((link) => {
+    const href = (link.getAttribute("href") ?? "").replace(/[\u0000-\u0020]/g, "");
+    if (!SAFE_URL.test(href)) link.removeAttribute("href");
+    link.setAttribute("target", "_blank");
+    link.setAttribute("rel", "noopener noreferrer");
   });
-  return clean;
+  root.querySelectorAll("img").forEach((image) => image.replaceWith(imagePlaceholder(image)));
+  insertCitations(root, notes);
+}
+
+/** A button standing for an image: the image is requested only when the user clicks it. */
+function imagePlaceholder(image) {
+  const src = (image.getAttribute("src") ?? "").trim();
+  const alt = image.getAttribute("alt") ?? "";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "oairun-image-load";
+  let where = "";
+  try { where = new URL(src, document.baseURI).host; } catch { where = ""; }
+  button.textContent = `image${alt ? ` "${alt}"` : ""}${where ? ` from ${where}` : ""}: click to load`;
+  button.title = src;
+  if (!SAFE_IMAGE.test(src)) {
+    button.disabled = true;
+    button.textContent = `image${alt ? ` "${alt}"` : ""} (not loaded: not an http(s) or bitmap data URL)`;
+    return button;
+  }
+  button.addEventListener("click", () => {
+    const loaded = document.createElement("img");
+    loaded.alt = alt;
+    loaded.referrerPolicy = "no-referrer";
+    loaded.src = src;
+    button.replaceWith(loaded);
+  });
+  return button;
+}
+
+/** Citation marks as DOM nodes: in text, a `sup` element; inside an attribute, plain `[n]`. */
+function insertCitations(root, notes) {
+  if (!notes.length) return;
+  const mark = (n) => `[${n}]`;
+  root.querySelectorAll("*").forEach((node) => {
+    for (const attribute of [...node.attributes]) {
+      const value = attribute.value.replace(TOKENS, (_, n) => mark(n)).replace(ENCODED_TOKENS, (_, n) => mark(n));
+      if (value !== attribute.value) node.setAttribute(attribute.name, value);
+    }
+  });
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) if (walker.currentNode.nodeValue.includes("\u27e6")) texts.push(walker.currentNode);
+  for (const textNode of texts) {
+    const parts = textNode.nodeValue.split(TOKENS); // text, number, text, number, ...
+    const pieces = parts.map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const annotation = notes[Number(part) - 1];
+      if (!annotation) return document.createTextNode(mark(part));
+      const sup = document.createElement("sup");
+      sup.className = "oairun-cite";
+      sup.title = citationTitle(annotation);
+      sup.textContent = mark(part);
+      return sup;
+    });
+    textNode.replaceWith(...pieces);
+  }
 }
 
 /** What a citation refers to, for its tooltip. */

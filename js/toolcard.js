@@ -5,6 +5,26 @@ import { cutText, prettyArguments } from "./state.js";
 
 const OUTPUT_LIMIT = 2000;
 
+// Characters that change what a text looks like without showing themselves: bidi controls
+// (U+202A-202E, U+2066-2069, U+200E/F, U+061C), zero-width and other format characters, and
+// controls other than newline and tab. On an approval card they are shown as escapes, so what the
+// card shows is what runs.
+const HIDDEN = /[\p{Cf}\p{Cc}\p{Co}\p{Cn}\u2028\u2029]/gu;
+
+/** `text` with every invisible or direction-changing character written as a visible \u{...}. */
+export function revealHidden(text) {
+  return String(text ?? "").replace(HIDDEN, (c) => (c === "\n" || c === "\t")
+    ? c : `\\u{${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}}`);
+}
+
+const SCRIPTS = ["Latin", "Cyrillic", "Greek", "Armenian", "Cherokee", "Georgian"];
+
+/** The words of `text` that mix letters of look-alike scripts (a Cyrillic "а" in "pаypal"). */
+export function mixedScriptWords(text) {
+  const words = String(text ?? "").match(/[\p{L}\p{M}\p{N}_]+/gu) ?? [];
+  return words.filter((word) => SCRIPTS.filter((script) => new RegExp(`\\p{Script=${script}}`, "u").test(word)).length > 1);
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -49,17 +69,18 @@ export class ToolCard {
     this.duration = el("span", "oairun-tool-duration");
     this.head.append(this.name, this.badge, this.duration);
     this.fn = el("div", "oairun-tool-fn");
+    this.allowed = el("div", "oairun-tool-allowed");
     this.args = el("pre", "oairun-pre oairun-tool-args");
     this.result = el("div", "oairun-tool-result");
     this.actions = el("div", "oairun-tool-actions");
     this.reruns = el("div", "oairun-tool-reruns");
-    this.root.append(this.head, this.fn, this.args, this.result, this.actions, this.reruns);
+    this.root.append(this.head, this.fn, this.allowed, this.args, this.result, this.actions, this.reruns);
     this.rendered = "";
   }
 
   /** Show the call as the traits describe it (and the streamed arguments so far). */
   update(call, record, confirm, streamedArguments) {
-    this.name.textContent = call.name || call.type;
+    this.name.textContent = revealHidden(call.name || call.type);
     const status = record?.status ?? (call.output != null ? "ok" : "pending");
     this.badge.textContent = confirm === "pending" ? "awaiting approval" : status;
     this.badge.dataset.status = confirm === "pending" ? "pending" : status;
@@ -67,13 +88,20 @@ export class ToolCard {
     this.fn.textContent = record?.function ? `\u2192 ${record.function}` : "";
     const argumentsText = (call.arguments ?? "").length >= (streamedArguments ?? "").length
       ? call.arguments : streamedArguments;
-    this.args.textContent = prettyArguments(argumentsText);
+    this.args.textContent = revealHidden(prettyArguments(argumentsText));
+    const mixed = mixedScriptWords(`${call.name ?? ""} ${argumentsText ?? ""}`);
+    this.root.dataset.mixedScripts = mixed.length ? "true" : "false";
+    this.args.title = mixed.length ? `mixed scripts (look-alike letters): ${mixed.slice(0, 5).join(", ")}` : "";
+    this.warning ??= this.head.appendChild(el("span", "oairun-tool-warning"));
+    this.warning.textContent = mixed.length ? `\u26a0 mixed scripts: ${revealHidden(mixed.slice(0, 3).join(", "))}` : "";
+    this.warning.hidden = !mixed.length;
     this.arguments = argumentsText ?? "";
-    const signature = JSON.stringify([status, record?.output, record?.error, call.output, confirm,
+    const signature = JSON.stringify([status, record?.output, record?.error, record?.allowed_by, call.output, confirm,
       (record?.reruns ?? []).length, call.code_input, call.logs, call.results]);
     if (signature !== this.rendered) {
       this.rendered = signature;
       this.renderResult(call, record, confirm);
+      this.allowed.textContent = record?.allowed_by ? `allowed: ${record.allowed_by}` : "";
     }
   }
 
@@ -94,7 +122,7 @@ export class ToolCard {
     } else if (output != null && output !== "") {
       this.result.append(outputBlock("Output", output));
     }
-    this.renderActions(call, confirm);
+    this.renderActions(call, confirm, record);
     this.reruns.replaceChildren(...(record?.reruns ?? []).map((rerun, i) => {
       const box = el("div", "oairun-rerun");
       box.append(el("div", "oairun-rerun-title", `Re-run ${i + 1}: ${rerun.status}`));
@@ -105,9 +133,11 @@ export class ToolCard {
     }));
   }
 
-  renderActions(call, confirm) {
+  renderActions(call, confirm, record) {
     this.actions.replaceChildren();
     if (call.type !== "function") return;
+    // a call refused before it could run (its tool not declared for the run) has no Re-run
+    const refused = record?.status === "refused" && !record?.allowed_by;
     this.actions.append(button("Copy arguments", () => navigator.clipboard?.writeText(this.arguments ?? "")));
     const editor = el("textarea", "oairun-editor");
     editor.setAttribute("aria-label", "arguments (JSON)");
@@ -129,6 +159,7 @@ export class ToolCard {
         runEdited, editor);
       return;
     }
+    if (refused) return;
     this.actions.append(
       button("Re-run", () => this.send({ type: "rerun", call_id: call.id, arguments: this.arguments })),
       edit, runEdited, editor);

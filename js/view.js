@@ -1,6 +1,6 @@
 // The RunWidget view: header, transcript and steps, kept in sync with the model's traits, with
 // streamed text appended to the DOM once per animation frame (never a whole re-render).
-import { renderMarkdown } from "./markdown.js";
+import { plainTextNodes, renderMarkdownNodes } from "./markdown.js";
 import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
   usageText } from "./state.js";
 import { ToolCard } from "./toolcard.js";
@@ -87,7 +87,11 @@ export class RunView {
       node.dataset.status = message.status;
       const renderedAs = `${finished}:${text.length}`;
       if (finished && body.dataset.rendered !== renderedAs) {
-        body.innerHTML = renderMarkdown(text, message.annotations ?? []); // sanitized by DOMPurify
+        try { // sanitized twice; too long or too deep: plain text
+          body.replaceChildren(renderMarkdownNodes(text, message.annotations ?? []));
+        } catch (error) { // whatever happens, the message shows and the rest of the widget renders
+          body.replaceChildren(plainTextNodes(text, `it could not be rendered (${error?.name ?? "error"})`));
+        }
         body.dataset.rendered = renderedAs;
         body.classList.remove("oairun-streaming");
       } else if (!finished && (replaced || !body.classList.contains("oairun-streaming"))) {

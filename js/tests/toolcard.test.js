@@ -1,0 +1,37 @@
+// The tool card as an approval surface: what it shows is what runs (issue 13).
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { closeDom, installDom } from "./setup.js";
+
+const window = installDom();
+after(() => closeDom(window));
+const { ToolCard, mixedScriptWords, revealHidden } = await import("../toolcard.js");
+
+test("bidi controls and invisible characters are shown as escapes", () => {
+  // U+202E turns the rest of the line around: "/home/victim" would read as something else
+  assert.equal(revealHidden('{"path": "\u202emitciv/emoh/"}'), '{"path": "\\u{202E}mitciv/emoh/"}');
+  assert.equal(revealHidden("a\u200bb\u2066c\u00add"), "a\\u{200B}b\\u{2066}c\\u{00AD}d");
+  assert.equal(revealHidden("line\n\tnext"), "line\n\tnext"); // layout characters stay
+  assert.equal(revealHidden("Zürich 東京 😀"), "Zürich 東京 😀"); // visible text is untouched
+});
+
+test("words mixing look-alike scripts are flagged, one script per word is not", () => {
+  assert.deepEqual(mixedScriptWords("p\u0430ypal.com and paypal"), ["p\u0430ypal"]); // Cyrillic а
+  assert.deepEqual(mixedScriptWords("Москва Athens Αθήνα"), []);
+});
+
+test("the card escapes the name and arguments, warns of mixed scripts, and a refused call has no Re-run", () => {
+  const sent = [];
+  const card = new ToolCard("step_1:0", (message) => sent.push(message));
+  const call = { id: "call_1", type: "function", name: "delete_files", arguments: '{"path": "\u202e/home/v\u0456ctim"}' };
+  card.update(call, { status: "refused", error: "not declared", output: "Error: not declared", allowed_by: null });
+  assert.match(card.args.textContent, /\\u\{202E\}/);
+  assert.equal(card.root.dataset.mixedScripts, "true");
+  assert.match(card.warning.textContent, /mixed scripts: v\u0456ctim/);
+  const labels = [...card.actions.querySelectorAll("button")].map((b) => b.textContent);
+  assert.deepEqual(labels, ["Copy arguments"]);
+  card.update({ ...call, id: "call_2" }, { status: "ok", output: "done", allowed_by: "tools= given to wait()" });
+  const allowedLabels = [...card.actions.querySelectorAll("button")].map((b) => b.textContent);
+  assert.ok(allowedLabels.includes("Re-run"));
+  assert.equal(card.allowed.textContent, "allowed: tools= given to wait()");
+});
