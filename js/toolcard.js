@@ -17,12 +17,13 @@ export function revealHidden(text) {
     ? c : `\\u{${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}}`);
 }
 
-const SCRIPTS = ["Latin", "Cyrillic", "Greek", "Armenian", "Cherokee", "Georgian"];
+const LOOK_ALIKE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Cyrillic}/u, /\p{Script=Greek}/u,
+  /\p{Script=Armenian}/u, /\p{Script=Cherokee}/u, /\p{Script=Georgian}/u];
 
 /** The words of `text` that mix letters of look-alike scripts (a Cyrillic "а" in "pаypal"). */
 export function mixedScriptWords(text) {
   const words = String(text ?? "").match(/[\p{L}\p{M}\p{N}_]+/gu) ?? [];
-  return words.filter((word) => SCRIPTS.filter((script) => new RegExp(`\\p{Script=${script}}`, "u").test(word)).length > 1);
+  return words.filter((word) => LOOK_ALIKE_SCRIPTS.filter((script) => script.test(word)).length > 1);
 }
 
 function el(tag, className, text) {
@@ -67,7 +68,9 @@ export class ToolCard {
     this.name = el("span", "oairun-tool-name");
     this.badge = el("span", "oairun-tool-status");
     this.duration = el("span", "oairun-tool-duration");
-    this.head.append(this.name, this.badge, this.duration);
+    this.warning = el("span", "oairun-tool-warning");
+    this.warning.hidden = true;
+    this.head.append(this.name, this.badge, this.duration, this.warning);
     this.fn = el("div", "oairun-tool-fn");
     this.allowed = el("div", "oairun-tool-allowed");
     this.args = el("pre", "oairun-pre oairun-tool-args");
@@ -76,6 +79,7 @@ export class ToolCard {
     this.reruns = el("div", "oairun-tool-reruns");
     this.root.append(this.head, this.fn, this.allowed, this.args, this.result, this.actions, this.reruns);
     this.rendered = "";
+    this.arguments = null; // not shown yet
   }
 
   /** Show the call as the traits describe it (and the streamed arguments so far). */
@@ -88,14 +92,9 @@ export class ToolCard {
     this.fn.textContent = record?.function ? `\u2192 ${record.function}` : "";
     const argumentsText = (call.arguments ?? "").length >= (streamedArguments ?? "").length
       ? call.arguments : streamedArguments;
-    this.args.textContent = revealHidden(prettyArguments(argumentsText));
-    const mixed = mixedScriptWords(`${call.name ?? ""} ${argumentsText ?? ""}`);
-    this.root.dataset.mixedScripts = mixed.length ? "true" : "false";
-    this.args.title = mixed.length ? `mixed scripts (look-alike letters): ${mixed.slice(0, 5).join(", ")}` : "";
-    this.warning ??= this.head.appendChild(el("span", "oairun-tool-warning"));
-    this.warning.textContent = mixed.length ? `\u26a0 mixed scripts: ${revealHidden(mixed.slice(0, 3).join(", "))}` : "";
-    this.warning.hidden = !mixed.length;
-    this.arguments = argumentsText ?? "";
+    if ((argumentsText ?? "") !== this.arguments || call.name !== this.shownName) {
+      this.showArguments(call.name, argumentsText ?? ""); // once per change, not per redraw
+    }
     const signature = JSON.stringify([status, record?.output, record?.error, record?.allowed_by, call.output, confirm,
       (record?.reruns ?? []).length, call.code_input, call.logs, call.results]);
     if (signature !== this.rendered) {
@@ -103,6 +102,18 @@ export class ToolCard {
       this.renderResult(call, record, confirm);
       this.allowed.textContent = record?.allowed_by ? `allowed: ${record.allowed_by}` : "";
     }
+  }
+
+  /** The arguments as text, hidden characters as escapes, and a warning for mixed scripts. */
+  showArguments(name, argumentsText) {
+    this.arguments = argumentsText;
+    this.shownName = name;
+    this.args.textContent = revealHidden(prettyArguments(argumentsText));
+    const mixed = mixedScriptWords(`${name ?? ""} ${argumentsText}`);
+    this.root.dataset.mixedScripts = mixed.length ? "true" : "false";
+    this.args.title = mixed.length ? `mixed scripts (look-alike letters): ${mixed.slice(0, 5).join(", ")}` : "";
+    this.warning.textContent = mixed.length ? `\u26a0 mixed scripts: ${revealHidden(mixed.slice(0, 3).join(", "))}` : "";
+    this.warning.hidden = !mixed.length;
   }
 
   renderResult(call, record, confirm) {

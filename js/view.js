@@ -1,6 +1,6 @@
 // The RunWidget view: header, transcript and steps, kept in sync with the model's traits, with
 // streamed text appended to the DOM once per animation frame (never a whole re-render).
-import { plainTextNodes, renderMarkdownNodes } from "./markdown.js";
+import { renderMarkdownNodes } from "./markdown.js";
 import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
   usageText } from "./state.js";
 import { ToolCard } from "./toolcard.js";
@@ -87,11 +87,8 @@ export class RunView {
       node.dataset.status = message.status;
       const renderedAs = `${finished}:${text.length}`;
       if (finished && body.dataset.rendered !== renderedAs) {
-        try { // sanitized twice; too long or too deep: plain text
-          body.replaceChildren(renderMarkdownNodes(text, message.annotations ?? []));
-        } catch (error) { // whatever happens, the message shows and the rest of the widget renders
-          body.replaceChildren(plainTextNodes(text, `it could not be rendered (${error?.name ?? "error"})`));
-        }
+        // sanitized twice; too long, too deep or failing to render: plain text, never an exception
+        body.replaceChildren(renderMarkdownNodes(text, message.annotations ?? []));
         body.dataset.rendered = renderedAs;
         body.classList.remove("oairun-streaming");
       } else if (!finished && (replaced || !body.classList.contains("oairun-streaming"))) {

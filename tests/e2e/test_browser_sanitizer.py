@@ -147,7 +147,8 @@ def test_a_remote_image_is_requested_only_when_clicked(browser, bundle):
     (">" * 3000 + " deep", "nested deeper than 32 levels"),
     ("x" * 10_000_000, "longer than 100,000 characters; 9,000,000 more characters not shown"),
     ("- a\n" + "".join("    " * i + "- b\n" for i in range(1, 60)), "nested deeper than 32 levels"),
-], ids=["3000 quotes", "10 MB line", "deep list"])
+    ("*~_" * 5000, "more than 2,000 emphasis marks (*, _ or ~) outside code"),  # marked: ~40 s at 99,000
+], ids=["3000 quotes", "10 MB line", "deep list", "emphasis marks"])
 def test_a_message_too_deep_or_too_long_is_shown_as_text(browser, bundle, text, reason):
     _render_into_page(browser, bundle, text)
     assert browser.locator("#out .oairun-plain").count() == 1

@@ -133,12 +133,15 @@ def test_tools_must_be_a_list(server, bad):
 
 
 def test_a_streamed_run_keeps_its_grant_and_so_does_the_same_run_retrieved(server):
+    # the assistant declares both tools, the streamed run only get_weather: the run's own grant decides
     assistant = oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL, SECRET_TOOL])
-    thread = oai.oai_create_thread(messages=['get_weather {"city": "Lima"}\nread_secret()'])
+    thread = oai.oai_create_thread(messages=['/call get_weather {"city": "Lima"}\n/call read_secret {}'])
     stream = oai.oai_create_run(thread, assistant, tools=[WEATHER_TOOL], stream=True)
-    _elsewhere(server, "POST", f"/assistants/{assistant.id}", {"tools": [WEATHER_TOOL]})  # no effect on the run
     stream.wait()
-    assert [r.status for r in stream.tool_calls] == ["ok"]
+    assert [r.status for r in stream.tool_calls] == ["ok", "refused"] and TRAPPED == []
+    assert stream.tool_calls[0].allowed_by == "declared when the run was created (tools=, or a cell's --tools)"
+    assert "allowed: get_weather; rule: declared when the run was created" in stream.tool_calls[1].output
+    oai.oai_create_message(thread, "read_secret()")
     again = oai.oai_create_run(thread, assistant, tools=[SECRET_TOOL])
     retrieved = Run(thread, again.id)  # retrieved by id: this kernel created it, with tools=[read_secret]
     retrieved.wait()

@@ -36,6 +36,8 @@ def _serve(port: int, key_file, *options: str) -> subprocess.Popen:
 def test_the_cli_server_makes_its_key_and_this_users_clients_send_it(tmp_path, monkeypatch):
     key_file = tmp_path / "config" / "oairun-jupyter" / "server-key"
     monkeypatch.setenv("OAIRUN_SERVER_KEY_FILE", str(key_file))
+    key_file.parent.mkdir(parents=True)
+    key_file.parent.chmod(0o755)  # a folder the user made earlier, open to others: made private
     port = free_port()
     process = _serve(port, key_file)
     try:

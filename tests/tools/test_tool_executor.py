@@ -75,6 +75,12 @@ def test_only_function_tools_with_a_definition_are_declared():
              {"type": "function"}, {"type": "file_search", "function": {"name": "g"}}]
     assert declared_function_names(tools) == {"f"}
     assert declared_function_names(None) == set()
+    # what a hostile server may send instead of a list of tools declares nothing, and raises nothing
+    for reply in (5, "open", {"type": "function", "function": {"name": "open"}}, float("nan")):
+        assert declared_function_names(reply) == set()
+    nameless = [{"type": "function", "function": {"name": None}}, {"type": "function", "function": {"name": 7}},
+                {"type": "function", "function": "open"}]
+    assert declared_function_names(nameless) == set()
 
 
 def test_the_record_keeps_the_call_as_sent_within_bounds():
@@ -196,3 +202,13 @@ def test_a_server_named_tool_runs_only_if_the_user_wrote_it():
     # the same library function, declared by the user, runs
     (declared,) = ToolExecutor({"loads": library_module.loads}, _grant({"loads"})).run([_call("loads", '{"s": "1"}')])
     assert (declared.status, declared.output) == ("ok", "1")
+
+
+@pytest.mark.parametrize("arguments", ['{"text": "a\\ud800b"}', '{"text": "a\ud800b"}'],
+                         ids=["escaped", "decoded"])
+def test_arguments_holding_a_lone_surrogate_are_read_not_fatal(arguments):
+    # "\\ud800" is valid JSON, and once the server's reply is decoded the arguments string holds the
+    # lone surrogate itself: a model or server may send either, and the round must go on
+    executor = ToolExecutor({"f": lambda text: len(text)}, _grant({"f"}))
+    (record,) = executor.run([_call("f", arguments)])
+    assert (record.status, record.output) == ("ok", "3")

@@ -41,9 +41,13 @@ def tool_grant(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> 
     return grant.narrowed(server_names)
 
 
-def _pending_calls(run: Any) -> list[dict[str, Any]]:
-    action = run.required_action or {}
-    return list((action.get("submit_tool_outputs") or {}).get("tool_calls") or [])
+def _pending_calls(run: Any) -> list[Any]:
+    """The calls the run asks for; a reply of another shape asks for none (each call is checked
+    by the executor)."""
+    action = run.required_action
+    outputs = action.get("submit_tool_outputs") if isinstance(action, Mapping) else None
+    calls = outputs.get("tool_calls") if isinstance(outputs, Mapping) else None
+    return list(calls) if isinstance(calls, list) else []
 
 
 def _tracker(run: Any):

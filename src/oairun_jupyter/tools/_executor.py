@@ -79,8 +79,9 @@ class ToolExecutor:
             return record.refuse(f"{name!r} in the namespace {foreign}; a tool must be a function defined in "
                                  "your code or a tool() object"), None, {}
         record.grant = self.grant  # declared and found: the debugger may re-run it
-        if len(raw.encode()) > MAX_ARGUMENT_BYTES:
-            return record.refuse(f"the arguments are {len(raw.encode()):,} bytes, above the limit of "
+        size = len(raw.encode("utf-8", "surrogatepass"))  # a lone surrogate (valid JSON escape) is counted, not fatal
+        if size > MAX_ARGUMENT_BYTES:
+            return record.refuse(f"the arguments are {size:,} bytes, above the limit of "
                                  f"{MAX_ARGUMENT_BYTES:,}"), None, {}
         try:
             arguments = json.loads(raw) if raw.strip() else {}

@@ -46,9 +46,13 @@ class ToolGrant:
 
 
 def declared_function_names(tools: Any) -> set[str]:
-    """The names of the function tools in a run's (or assistant's) `tools`, as the server sent them."""
-    return {str(t["function"].get("name")) for t in tools or []
-            if isinstance(t, Mapping) and t.get("type") == "function" and isinstance(t.get("function"), Mapping)}
+    """The names of the function tools in a run's (or assistant's) `tools`, as the server sent them
+    (a reply that is not a list, or a tool without a string name, declares nothing)."""
+    if not isinstance(tools, (list, tuple)):
+        return set()
+    return {t["function"]["name"] for t in tools
+            if isinstance(t, Mapping) and t.get("type") == "function" and isinstance(t.get("function"), Mapping)
+            and isinstance(t["function"].get("name"), str)}
 
 
 def names_of_tools(tools: Iterable[Any]) -> frozenset[str]:
