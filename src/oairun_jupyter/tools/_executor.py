@@ -72,9 +72,7 @@ class ToolExecutor:
             return record.refuse(f"no function {name!r} in the namespace; define it or pass env="), None, {}
         if not callable(target):
             return record.refuse(f"{name!r} in the namespace is a {type(target).__name__}, not a function"), None, {}
-        foreign = user_defined_reason(target)
-        if foreign is None and self.grant.user_functions_only:
-            foreign = written_by_user_reason(target)
+        foreign = (written_by_user_reason if self.grant.user_functions_only else user_defined_reason)(target)
         if foreign is not None:
             return record.refuse(f"{name!r} in the namespace {foreign}; a tool must be a function defined in "
                                  "your code or a tool() object"), None, {}

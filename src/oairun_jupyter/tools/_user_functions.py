@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import site
 import sysconfig
 from typing import Any
@@ -33,11 +34,15 @@ def _module_root(fn: Any) -> str:
     return (getattr(fn, "__module__", None) or "").split(".", 1)[0]
 
 
+def _function_of(target: Any) -> Any:
+    return target.__func__ if inspect.ismethod(target) else target
+
+
 def user_defined_reason(target: Any) -> str | None:
     """None when `target` may run as a tool; else why not, for the call's error output."""
     if isinstance(target, FunctionTool):  # a tool() object: made a tool on purpose
         return None
-    function = target.__func__ if inspect.ismethod(target) else target
+    function = _function_of(target)
     if not inspect.isfunction(function):
         kind = "class" if inspect.isclass(target) else "built-in" if inspect.isbuiltin(target) else type(target).__name__
         return f"is a {kind}, not a function you defined"
@@ -48,21 +53,24 @@ def user_defined_reason(target: Any) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _library_folders() -> tuple[str, ...]:
-    """Where the standard library and installed packages live (their code is not the user's)."""
+    """Where the standard library and installed packages live (their code is not the user's),
+    resolved, as a linked folder (/lib and /usr/lib on Debian) must not hide one."""
     paths = sysconfig.get_paths()
     folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(key)}
     folders.update(getattr(site, "getsitepackages", lambda: [])())
     folders.add(site.getusersitepackages())
-    return tuple(folder.rstrip("/") + "/" for folder in folders if folder)
+    return tuple(os.path.realpath(folder).rstrip("/") + "/" for folder in folders if folder)
 
 
 def written_by_user_reason(target: Any) -> str | None:
-    """None when `target` is a tool() object or a function whose code the user wrote; else why not."""
-    if isinstance(target, FunctionTool):
-        return None
-    function = target.__func__ if inspect.ismethod(target) else target
-    filename = getattr(getattr(function, "__code__", None), "co_filename", "") or ""
-    if filename.startswith("<frozen") or filename.startswith(_library_folders()):
+    """`user_defined_reason`, and also not a function of an installed library or of the standard
+    library: None when the user wrote it (or made it a tool() object); else why not."""
+    reason = user_defined_reason(target)
+    if reason is not None or isinstance(target, FunctionTool):
+        return reason
+    function = _function_of(target)
+    filename = function.__code__.co_filename
+    if filename.startswith("<frozen") or os.path.realpath(filename).startswith(_library_folders()):
         return (f"is {getattr(function, '__module__', '?')}.{getattr(function, '__qualname__', '?')}, a "
                 "library function; the server named it, and this kernel declared no tools for the run: "
                 "pass tools=[...] to wait() or declare them when creating the run")
