@@ -220,6 +220,23 @@ def test_writes_are_spaced_by_the_interval_on_the_bridge_clock(assistant, monkey
     assert bridge.messages_sent == written + 2 and len(_FakeTimer.made) == 1
 
 
+def test_a_polled_run_shows_what_the_model_wrote_before_its_tool_calls(assistant):
+    """A polled run has no events: while its tools run (or wait for approval), the message the
+    model wrote before asking for them is already in the widget."""
+    run = oai.oai_create_thread_and_run(
+        assistant, thread={"messages": ['/pace 20\n/say Let me check.\nget_weather {"city": "Oslo"}']})
+    bridge = RunWidgetBridge(run, rate=1e6)
+    bridge.widget.send = lambda content, buffers=None: None
+    seen_by_the_tool = []
+
+    def get_weather(city):
+        bridge.flush()
+        seen_by_the_tool.append([m.get("text") for m in bridge.widget.messages if m["role"] == "assistant"])
+        return f"sunny in {city}"
+    run.wait(env={"get_weather": get_weather})
+    assert seen_by_the_tool == [["Let me check."]]
+
+
 def test_the_last_write_carries_the_whole_finished_run(assistant):
     run = oai.oai_create_thread_and_run(assistant, thread={"messages": ['get_weather {"city": "Oslo"}']}, stream=True)
     bridge = RunWidgetBridge(run, rate=1e-4)  # no write while the run goes on

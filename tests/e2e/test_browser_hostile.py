@@ -89,3 +89,95 @@ def test_hostile_output_runs_nothing_live_and_from_a_saved_notebook(lab):
         screenshot(page, "hostile-saved")
         _assert_nothing_ran(page)
         context.close()
+
+
+# A message written before the call it asks approval for, drawing a fake card over the real one.
+# Its braces are doubled for the cell's {name} filling; its tool name is cut off from the
+# arguments, or the scripted model would call it.
+OVERLAY = ('<svg width="1" height="1" overflow="visible" style="position:fixed;top:0;left:0;z-index:99999" '
+           'pointer-events="all"><foreignObject x="0" y="0" width="3000" height="3000"><div '
+           'style="background:white;width:3000px;height:3000px"><b>get_weather</b> {{"city": "Paris"}} '
+           '<button>Approve</button></div></foreignObject></svg>'
+           '<div style="position:fixed;inset:0;z-index:99999;background:white">fake card <button>Approve</button></div>')
+BIDI_CITY = "Paris\u202e\u2066evil\u2069"  # a right-to-left override: the card must show it as escapes
+
+
+def _center_hits(page, button) -> bool:
+    """Whether the point at the middle of `button` belongs to it (nothing painted over it)."""
+    box = button.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    return button.evaluate("(b, [x, y]) => b.contains(document.elementFromPoint(x, y))", [x, y])
+
+
+def test_a_message_cannot_cover_the_approval_card_and_what_is_shown_is_what_runs(lab):
+    name = lab.add("overlay.ipynb", nbformat.writes(make_notebook(
+        "%load_ext oairun_jupyter\nran = []\n"
+        "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n"
+        "    return f'ran with {city!r}'",
+        f'%%oai_run --tools get_weather --background --confirm --out pending\n/say {OVERLAY}\n'
+        f'get_weather {{{{"city": "Paris"}}}} get_weather {{{{"city": "{BIDI_CITY}"}}}}',
+        "print(ran)")))
+    with sync_playwright() as playwright:
+        context, page = launch_page(playwright, 1200, 1000)
+        open_notebook(page, lab, name)
+        run_all_cells(page)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
+            ".filter(s => s.textContent === 'awaiting approval').length === 2", timeout=90_000)
+        screenshot(page, "overlay-pending")
+        message = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first
+        # the message is there, as text in its box: no control, no SVG, no style
+        assert message.text_content().strip() == "fake card Approve" and message.locator("button").count() == 0
+        assert page.locator(".jp-OutputArea-output .oairun-body svg, .jp-OutputArea-output .oairun-body [style]"
+                            ).count() == 0
+        cards = page.locator(".jp-OutputArea-output .oairun-tool")
+        assert cards.count() == 2
+        first, second = cards.nth(0), cards.nth(1)
+        assert json.loads(first.locator(".oairun-tool-args").text_content()) == {"city": "Paris"}
+        shown = second.locator(".oairun-tool-args").text_content()
+        assert "\\u{202E}" in shown and "\\u{2066}" in shown and "\u202e" not in shown, shown
+        for card in (first, second):
+            for label in ("Approve", "Reject"):
+                button = card.get_by_role("button", name=label, exact=True)
+                button.scroll_into_view_if_needed()
+                assert _center_hits(page, button), f"something is painted over {label}"
+        approve = first.get_by_role("button", name="Approve", exact=True)
+        box = approve.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # a click where the user sees it
+        reject = second.get_by_role("button", name="Reject", exact=True)
+        box = reject.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        wait_for_badges(page, "completed", timeout=60_000)
+        assert first.locator(".oairun-output pre").first.text_content() == "ran with 'Paris'"
+        assert second.locator(".oairun-tool-status").text_content() == "refused"
+        screenshot(page, "overlay-done")
+        assert page.evaluate("window.__pwned") == 0 and page.dialogs == []
+        context.close()
+
+
+def test_deep_and_huge_messages_render_as_text_and_the_tool_cards_still_appear(lab):
+    name = lab.add("huge.ipynb", nbformat.writes(make_notebook(
+        "%load_ext oairun_jupyter\n"
+        "def get_weather(city: str) -> str:\n    '''The weather.'''\n    return f'sunny in {city}'",
+        '%%oai_run --tools get_weather --out deep\n/repeat 3000 >\nget_weather {{"city": "Rome"}}',
+        '%%oai_run --tools get_weather --out huge\n/repeat 10000000 x\nget_weather {{"city": "Oslo"}}')))
+    with sync_playwright() as playwright:
+        context, page = launch_page(playwright)
+        open_notebook(page, lab, name)
+        run_all_cells(page)
+        wait_for_badges(page, "completed", 2, timeout=120_000)
+        screenshot(page, "huge-messages")
+        runs = page.locator(".jp-OutputArea-output .oairun-run")
+        for index, city, reason in ((0, "Rome", "nested deeper than 32 levels"),
+                                    (1, "Oslo", "longer than 100,000 characters")):
+            run = runs.nth(index)
+            assert f"sunny in {city}" in run.locator(".oairun-tool .oairun-output pre").first.text_content()
+            written = run.locator(".oairun-assistant .oairun-body").first
+            assert reason in written.locator(".oairun-plain-note").text_content()
+            assert written.locator("blockquote").count() == 0
+        deep = runs.nth(0).locator(".oairun-assistant .oairun-plain").first.text_content()
+        huge = runs.nth(1).locator(".oairun-assistant .oairun-plain").first.text_content()
+        assert deep == ">" * 3000 and huge == "x" * 1_000_000
+        assert runs.nth(1).locator(".oairun-assistant .oairun-body").last.text_content().strip() == \
+            "get_weather returned: sunny in Oslo"
+        context.close()

@@ -164,6 +164,22 @@ def test_a_failure_sets_last_error(server):
     assert run["failed_at"] is not None
 
 
+def test_a_model_can_write_before_it_calls_and_write_a_runaway_line(server):
+    """The scripted shapes the widget tests use: text, then a tool step, in one turn (as the
+    service records a message_creation step before a tool_calls one); and one huge line in parts."""
+    assistant = make_assistant()
+    events = streamed_run(assistant["id"], '/say Let me check.\nget_weather {"city": "Oslo"}')
+    steps = [data["type"] for name, data in events if name == "thread.run.step.created"]
+    assert steps == ["message_creation", "tool_calls", "message_creation"]
+    assert [m.text for m in oai.oai_list_messages(events[0][1]["id"], order="asc")][1:] == [
+        "Let me check.", "get_weather returned: sunny"]
+    events = streamed_run(assistant["id"], "/repeat 200000 >")
+    deltas = [d["delta"]["content"][0]["text"]["value"] for name, d in events if name == "thread.message.delta"]
+    assert "".join(deltas) == ">" * 200_000 and max(map(len, deltas)) == 65_536
+    failed = streamed_run(assistant["id"], "/repeat many >")[-1][1]
+    assert failed["last_error"]["code"] == "invalid_prompt" and "/repeat 3000 >" in failed["last_error"]["message"]
+
+
 def test_usage_is_filled(server):
     assistant = make_assistant()
     run = streamed_run(assistant["id"], "count my tokens")[-1][1]

@@ -44,6 +44,7 @@ class RunWidgetBridge:
         self._sent: dict[str, int] = {}
         self._dirty: set[str] = {"header", "messages", "steps", "records"}
         self._last_flush = 0.0
+        self._polled_status: str | None = None
         self._timer: threading.Timer | None = None
         self._decisions: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
         self.messages_sent = 0
@@ -62,7 +63,11 @@ class RunWidgetBridge:
                 self._dirty.add("records")
             else:
                 self._dirty.add("header")
-                if getattr(self.run, "event_data", None) is None and self.run.is_terminal:
+                status = getattr(self.run, "status", None)
+                # a polled run tells no events: its messages and steps are asked for at each new
+                # status (a message written before the tool calls shows while they wait)
+                if getattr(self.run, "event_data", None) is None and status != self._polled_status:
+                    self._polled_status = status
                     self._dirty.update(("messages", "steps"))
         self._maybe_flush()
 

@@ -11,12 +11,15 @@ What it answers to the last user message of the thread:
   `/call NAME ARGUMENTS` (a call of NAME with ARGUMENTS verbatim, declared or not, valid JSON or
   not: what a misbehaving model sends), `/call-padded NAME FIELD N` (a call of NAME whose FIELD
   holds N characters: arguments larger than a user message may be), `/long N` (a reply of N deltas),
-  `/cite [TEXT]` (text with a file_citation annotation on TEXT),
+  `/say TEXT` (TEXT verbatim), `/repeat N TEXT` (TEXT written N times on one line: a runaway model;
+  50,000,000 characters at most), `/cite [TEXT]` (text with a file_citation annotation on TEXT),
   `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
   `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
+  With calls, the text of `/say` or `/repeat` streams first, as a model that writes before it calls.
 * anything else is echoed: `You said: <text>`.
 
-The reply streams one word per delta, `pace` seconds apart (0 for full speed).
+The reply streams one word per delta (at most 65,536 characters of it), `pace` seconds apart
+(0 for full speed).
 """
 
 from __future__ import annotations
@@ -46,7 +49,10 @@ _WORD = re.compile(r"\s*\S+")
 _DIRECTIVE = re.compile(r"^/(\w+)(?:[ \t]+(.*))?$", re.M)
 _FORCED_CALL = re.compile(r"^/call[ \t]+(\S+)[ \t]*(.*)$", re.M)
 _PADDED_CALL = re.compile(r"^/call-padded[ \t]+(\S+)[ \t]+(\w+)[ \t]+(\d{1,8})$", re.M)
+_REPEAT = re.compile(r"^(\d{1,8})[ \t]+(.+)$")
 _FAIL_CODES = ("server_error", "rate_limit_exceeded", "invalid_prompt")
+_MAX_REPEATED = 50_000_000
+_MAX_PIECE = 65_536  # a delta's text at most: a model streams a long word in parts too
 
 
 def last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -59,7 +65,21 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text) or ([text] if text else [])
+    words = _WORD.findall(text) or ([text] if text else [])
+    if all(len(word) <= _MAX_PIECE for word in words):
+        return words
+    return [word[start:start + _MAX_PIECE] for word in words for start in range(0, len(word), _MAX_PIECE)]
+
+
+def _written(directives: dict[str, str]) -> str | None:
+    """The text `/repeat N TEXT` or `/say TEXT` asks for, or None."""
+    if "repeat" in directives:
+        match = _REPEAT.match(directives["repeat"])
+        if match is None:
+            raise BackendError("/repeat takes a count and a text, e.g. `/repeat 3000 >`.", "invalid_prompt")
+        count, piece = int(match.group(1)), match.group(2)
+        return piece * min(count, _MAX_REPEATED // len(piece))
+    return directives.get("say")
 
 
 class ScriptedBackend:
@@ -85,10 +105,15 @@ class ScriptedBackend:
                     code, message = "server_error", directives["fail"]
                 raise BackendError(message or "The scripted backend was asked to fail.", code)
             calls = self._tool_calls(text, context)
+            written = _written(directives)
             if calls:
+                pacer = _Pacer(pace)
+                for piece in _words(written or ""):
+                    yield TextDelta(piece)
+                    await pacer.pause()
                 async for event in self._stream_calls(calls, pace):
                     yield event
-                yield Usage(prompt_tokens, sum(count_tokens(c[1]) for c in calls))
+                yield Usage(prompt_tokens, count_tokens(written or "") + sum(count_tokens(c[1]) for c in calls))
                 yield Finish("tool_calls")
                 return
             if "code" in directives:
@@ -98,7 +123,7 @@ class ScriptedBackend:
                 yield FileSearchCall(results=[{"file_id": "file-scripted", "file_name": "notes.md",
                                                "score": 0.87, "content": [{"type": "text",
                                                                            "text": "Scripted notes."}]}])
-            reply, annotations = self._reply(text, directives)
+            reply, annotations = (written, None) if written is not None else self._reply(text, directives)
         completion, pieces, pacer = 0, _words(reply), _Pacer(pace)
         for number, piece in enumerate(pieces):
             completion += count_tokens(piece)
