@@ -21,7 +21,7 @@ EXPORTED = {
     "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError", "UnprocessableEntityError",
     "RateLimitError", "InternalServerError", "APIStreamError", "StreamTruncatedError", "RunError",
-    "RunTimeoutError", "ToolCallError", "RunStreamError",
+    "RunTimeoutError", "ToolCallError", "RunStreamError", "RunProtocolError",
     "__version__", "load_ipython_extension",
 }
 

@@ -60,7 +60,7 @@ from .protocol import (
     UnprocessableEntityError,
     classify,
 )
-from .runs import Run, RunError, RunStream, RunStreamError, RunTimeoutError, ToolCallError
+from .runs import Run, RunError, RunProtocolError, RunStream, RunStreamError, RunTimeoutError, ToolCallError
 from .tools import FunctionTool, ToolCallRecord, tool, tools_from_namespace
 from .transport import Client, ClientConfig, Clock, Timeouts, configure, get_client, oai_set_api_key
 
@@ -85,7 +85,7 @@ __all__ = [
     "APIError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError",
     "UnprocessableEntityError", "RateLimitError", "InternalServerError", "APIStreamError",
-    "StreamTruncatedError", "RunError", "RunTimeoutError", "ToolCallError", "RunStreamError",
+    "StreamTruncatedError", "RunError", "RunTimeoutError", "ToolCallError", "RunStreamError", "RunProtocolError",
     "__version__", "load_ipython_extension",
 ]
 

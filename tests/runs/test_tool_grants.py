@@ -9,6 +9,7 @@ cannot be made into, is a loopback fake.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -188,3 +189,42 @@ def test_a_lying_server_cannot_widen_the_set(server_tools, tmp_path):
     assert record.status == "refused" and victim.read_text() == "keep me"
     submitted = [r.json() for r in liar.received if r.path.endswith("/submit_tool_outputs")]
     assert submitted[0]["tool_outputs"][0]["output"].startswith("Error: tool 'open' is not declared")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_server_asking_again_for_an_answered_call_is_stopped_not_obeyed(mode):
+    """A server that takes the outputs and asks for the same call again would keep the tool
+    running until the timeout: the second ask ends the wait and the run is cancelled."""
+    run_payload = {"id": "run_loop", "object": "thread.run", "thread_id": "thread_loop", "assistant_id": "asst_loop",
+                   "status": "requires_action", "tools": [WEATHER_TOOL],
+                   "required_action": {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": [
+                       {"id": "call_again", "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}]}}}
+
+    def answer(request):
+        if request.path.endswith("/cancel"):
+            run_payload.update(status="cancelled", required_action=None)
+        return json_reply(200, run_payload)  # outputs taken, the same call asked again
+    calls = []
+
+    def counted_weather(city: str) -> str:
+        calls.append(city)
+        return f"sunny in {city}"
+    with LoopbackServer(answer) as liar:
+        client = oai.Client(oai.ClientConfig(base_url=liar.base_url, api_key="sk-local"))
+        run = oai.oai_create_run("thread_loop", "asst_loop", tools=[WEATHER_TOOL], client=client,
+                                 async_=mode == "async")
+        with pytest.raises(oai.RunProtocolError, match="asked again for tool call 'call_again'"):
+            if mode == "sync":
+                run.wait(env={"get_weather": counted_weather}, timeout=30)
+            else:
+                async def drive():
+                    nonlocal run
+                    run = await run
+                    await run.wait_async(env={"get_weather": counted_weather}, timeout=30)
+                asyncio.run(drive())
+        client.close()
+    assert calls == ["Oslo"]
+    paths = [r.path for r in liar.received]
+    assert sum(p.endswith("/submit_tool_outputs") for p in paths) == 1
+    assert sum(p.endswith("/cancel") for p in paths) == 1 and run.status == "cancelled"

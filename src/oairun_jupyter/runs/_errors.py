@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from ..protocol import APIError, APIStreamError
 
-__all__ = ["RunError", "RunTimeoutError", "ToolCallError", "RunStreamError"]
+__all__ = ["RunError", "RunTimeoutError", "ToolCallError", "RunStreamError", "RunProtocolError"]
 
 
 class RunError(APIError):
@@ -35,6 +35,12 @@ class ToolCallError(RunError):
     def __init__(self, message: str, *, record: Any = None, **fields: Any) -> None:
         super().__init__(message, **fields)
         self.record = record
+
+
+class RunProtocolError(RunError):
+    """The server asked for what the protocol does not allow, such as a tool call this client
+    already answered (a misbehaving or hostile server would otherwise keep the tool running in a
+    loop); the run was cancelled."""
 
 
 class RunStreamError(RunError, APIStreamError):

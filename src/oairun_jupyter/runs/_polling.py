@@ -15,9 +15,9 @@ from typing import Any, Mapping
 from ..api import Endpoint, fetch, fetch_async
 from ..protocol import FAILED_STATUSES, SUCCESSFUL_STATUSES, APIConnectionError, InternalServerError, RateLimitError
 from ._cancel import cancel_quietly, cancel_quietly_async
-from ._errors import RunError, RunTimeoutError, ToolCallError
+from ._errors import RunError, RunProtocolError, RunTimeoutError, ToolCallError
 from ._options import WaitOptions
-from ._tool_rounds import require_approver, run_tools_async, run_tools_sync
+from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync
 
 __all__ = ["wait_sync", "wait_async", "raise_for_status"]
 
@@ -82,13 +82,14 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 if run.status == "requires_action":
                     outputs, _ = run_tools_sync(run, namespace, options)
                     run.submit_tool_outputs(outputs)
+                    answered(run, outputs)
                     continue
                 delay = _poll_seconds(reply.headers)
             if deadline is not None and clock.monotonic() + delay > deadline:
                 cancel_quietly(run)
                 raise _timeout_error(run, options)
             clock.sleep(delay)
-    except (KeyboardInterrupt, SystemExit, ToolCallError):  # a tool's sys.exit() too
+    except (KeyboardInterrupt, SystemExit, ToolCallError, RunProtocolError):  # a tool's sys.exit() too
         cancel_quietly(run)
         raise
 
@@ -118,13 +119,14 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 if run.status == "requires_action":
                     outputs, _ = await run_tools_async(run, namespace, options)
                     await run.submit_tool_outputs(outputs)
+                    answered(run, outputs)
                     continue
                 delay = _poll_seconds(reply.headers)
             if deadline is not None and clock.monotonic() + delay > deadline:
                 await cancel_quietly_async(run)
                 raise _timeout_error(run, options)
             await clock.async_sleep(delay)
-    except (KeyboardInterrupt, SystemExit, ToolCallError):  # a tool's sys.exit() too
+    except (KeyboardInterrupt, SystemExit, ToolCallError, RunProtocolError):  # a tool's sys.exit() too
         await cancel_quietly_async(run)
         raise
     except BaseException as error:  # asyncio cancellation (an interrupted `await` cell)

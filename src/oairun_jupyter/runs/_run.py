@@ -86,9 +86,11 @@ class Run(APIObject):
         object.__setattr__(self, "_async", async_)
         object.__setattr__(self, "_pending", None)
         object.__setattr__(self, "tool_calls", [])  # every ToolCallRecord of this run
+        object.__setattr__(self, "_answered_calls", set())  # ids whose outputs the server took
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_answered_calls", set())  # pickled before it existed
         object.__setattr__(self, "_client", get_client())  # unpickled: the default client of now
 
     def _set_payload(self, payload: dict[str, Any]) -> None:
@@ -226,6 +228,7 @@ class Run(APIObject):
         twin = copy.copy(self)
         object.__setattr__(twin, "_payload", copy.deepcopy(self._payload) if deep else dict(self._payload))
         object.__setattr__(twin, "tool_calls", copy.deepcopy(self.tool_calls) if deep else list(self.tool_calls))
+        object.__setattr__(twin, "_answered_calls", set(self._answered_calls))
         return twin
 
     # --- convenience ----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from ._observers import notify
 from ._options import WaitOptions, namespace_for
 from ._polling import raise_for_status, wait_sync
 from ._run import Run
-from ._tool_rounds import require_approver, run_tools_async, run_tools_sync
+from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync
 
 __all__ = ["RunStream"]
 
@@ -142,8 +142,10 @@ class RunStream(Run):
             raise
 
     def _continuation(self, outputs: list[dict[str, str]]) -> Any:
-        return oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=self._async,
-                                       client=self._client)._reader
+        reader = oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=self._async,
+                                         client=self._client)._reader
+        answered(self, outputs)
+        return reader
 
     # pragma: no mutate start -- these read the caller's frame (namespace_for); a mutation tool's
     # wrapper frame would stand in for the caller. Their logic lives in _iterate/_aiterate, mutated.
@@ -239,8 +241,10 @@ class RunStream(Run):
             raise
 
     async def _acontinuation(self, outputs: list[dict[str, str]]) -> Any:
-        return (await oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=True,
-                                              client=self._client))._reader
+        reader = (await oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=True,
+                                                client=self._client))._reader
+        answered(self, outputs)
+        return reader
 
     async def _abroken(self, error: APIError) -> RunStreamError:
         if self._payload.get("id"):

@@ -17,11 +17,11 @@ from ..tools import (
     remember_grant,
     server_grant,
 )
-from ._errors import ToolCallError
+from ._errors import RunProtocolError, ToolCallError
 from ._observers import approver_of, notify
 from ._options import WaitOptions
 
-__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver", "tool_grant"]
+__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver", "tool_grant", "answered"]
 
 
 def tool_grant(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> ToolGrant:
@@ -50,6 +50,23 @@ def _pending_calls(run: Any) -> list[Any]:
     return list(calls) if isinstance(calls, list) else []
 
 
+def answered(run: Any, outputs: list[dict[str, str]]) -> None:
+    """Note the calls whose outputs the server has taken: it may not ask for them again."""
+    run._answered_calls.update(output["tool_call_id"] for output in outputs)
+
+
+def _new_calls(run: Any) -> list[Any]:
+    """The pending calls, refusing a server that asks again for a call already answered."""
+    calls = _pending_calls(run)
+    again = [call.get("id") for call in calls
+             if isinstance(call, Mapping) and isinstance(call.get("id"), str) and call["id"] in run._answered_calls]
+    if again:
+        raise RunProtocolError(
+            f"the server asked again for tool call {again[0]!r}, whose output it already took; a server that "
+            "does so would keep the tool running in a loop, so the run was cancelled", status=run.status, run=run)
+    return calls
+
+
 def _tracker(run: Any):
     """A callback that keeps each record in `run.tool_calls` from its start and tells observers."""
     def track(record: ToolCallRecord) -> None:
@@ -75,7 +92,7 @@ def run_tools_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
     if options.confirm:
         raise ValueError("confirm=True waits for clicks, which a blocking call cannot receive: use "
                          "`await run.wait_async(confirm=True)` or a background run")
-    records = executor.run(_pending_calls(run), on_record or _tracker(run))
+    records = executor.run(_new_calls(run), on_record or _tracker(run))
     return _outputs(run, records, options), records
 
 
@@ -101,7 +118,7 @@ async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitO
     approve = (approver_of(run) or _nobody_to_ask) if options.confirm else None
     executor = ToolExecutor(namespace, tool_grant(run, namespace, options), timeout=options.tool_timeout,
                             approve=approve)
-    records = await executor.run_async(_pending_calls(run), on_record or _tracker(run))
+    records = await executor.run_async(_new_calls(run), on_record or _tracker(run))
     return _outputs(run, records, options), records
 
 
