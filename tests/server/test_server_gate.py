@@ -4,13 +4,17 @@ with raw requests on real sockets against a real server."""
 
 from __future__ import annotations
 
+import json
 import socket
+from typing import Any
 
 import httpx
 import pytest
 
 from oairun_jupyter.server import start_local_server
 from oairun_jupyter.server._gate import MAX_BODY_BYTES
+
+from ..support.contract import contract
 
 JSON = {"Content-Type": "application/json"}
 
@@ -124,3 +128,76 @@ def test_a_message_text_over_256000_characters_is_refused(local):
     assert over.status_code == parts.status_code == 400
     assert _error(over)["message"] == ("Invalid 'content': a message's text may have at most 256,000 characters, "
                                        "this one has 256,001.")
+
+
+def _contract_limits() -> list[tuple[str, tuple[str, ...], str, int]]:
+    """(request schema, field path, maxLength or maxItems, limit) for every limit the official
+    contract states on a request body of the runs API."""
+    schemas = contract()["components"]["schemas"]
+    found: list[tuple[str, tuple[str, ...], str, int]] = []
+
+    def walk(schema_name: str, node: Any, path: tuple[str, ...], seen: tuple[str, ...]) -> None:
+        if not isinstance(node, dict):
+            return
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                walk(schema_name, schemas[name], path, seen + (name,))
+            return
+        found.extend((schema_name, path, key, node[key]) for key in ("maxLength", "maxItems") if key in node)
+        for name, child in (node.get("properties") or {}).items():
+            walk(schema_name, child, path + (name,), seen)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for child in node.get(key, []):
+                walk(schema_name, child, path, seen)
+    for name in _ROUTES:
+        walk(name, schemas[name], (), (name,))
+    return found
+
+
+# where each request schema is sent, and the least body it needs
+_ROUTES = {"CreateAssistantRequest": ("/assistants", {"model": "scripted"}),
+           "ModifyAssistantRequest": ("/assistants/{assistant}", {}),
+           "CreateThreadRequest": ("/threads", {}), "ModifyThreadRequest": ("/threads/{thread}", {}),
+           "CreateRunRequest": ("/threads/{thread}/runs", {"assistant_id": "{assistant}"}),
+           "CreateThreadAndRunRequest": ("/threads/runs", {"assistant_id": "{assistant}"})}
+_ITEMS = {"tools": {"type": "code_interpreter"}, "vector_stores": {}}  # else an id
+
+
+def _body_with(base: dict, path: tuple[str, ...], size: int, kind: str, ids: dict) -> dict:
+    body = json.loads(json.dumps(base).replace("{assistant}", ids["assistant"]))
+    value: Any = "a" * size if kind == "maxLength" else [_ITEMS.get(path[-1], "file-x")] * size
+    node = body
+    for name in path[:-1]:
+        node = node.setdefault(name, {})
+    node[path[-1]] = value
+    return body
+
+
+LIMITS = [limit for limit in _contract_limits() if limit[3] <= 1_000_000]  # above: the body limit refuses
+
+
+def test_the_contract_states_the_limits_this_server_keeps():
+    assert {(schema, ".".join(path)) for schema, path, _, _ in LIMITS} >= {
+        ("CreateAssistantRequest", "name"), ("CreateAssistantRequest", "instructions"),
+        ("CreateRunRequest", "tools"), ("CreateThreadAndRunRequest", "thread.tool_resources.code_interpreter.file_ids")}
+
+
+@pytest.mark.parametrize("schema,path,kind,limit", LIMITS, ids=[f"{s}.{'.'.join(p)}" for s, p, _, _ in LIMITS])
+def test_every_limit_of_the_contract_is_kept_and_named(local, schema, path, kind, limit):
+    with httpx.Client(base_url=local.base_url, timeout=30) as client:
+        ids = {"assistant": client.post("/assistants", json={"model": "scripted"}).json()["id"]}
+
+        def send(size: int) -> httpx.Response:
+            route, base = _ROUTES[schema]
+            thread = client.post("/threads", json={}).json()["id"]  # a fresh one: no active run in the way
+            url = route.replace("{assistant}", ids["assistant"]).replace("{thread}", thread)
+            return client.post(url, json=_body_with(base, path, size, kind, ids))
+        at_limit, over = send(limit), send(limit + 1)
+    field = ".".join(path)
+    assert at_limit.status_code == 200, at_limit.text
+    assert over.status_code == 400, over.text
+    unit = "characters" if kind == "maxLength" else "items"
+    assert _error(over)["param"] == field
+    assert _error(over)["message"] == (f"Invalid '{field}': it may have at most {limit:,} {unit}, "
+                                       f"this one has {limit + 1:,}.")

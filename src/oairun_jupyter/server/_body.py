@@ -12,12 +12,15 @@ from typing import Any, Callable
 from starlette.requests import Request
 
 from ._errors import invalid
+from ._limits import Limits, check_limits
 
 __all__ = ["read_body", "checked"]
 
 
-async def read_body(request: Request, allowed: set[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The JSON object of a request: 400 for invalid JSON, unknown fields or missing ones."""
+async def read_body(request: Request, allowed: set[str], required: tuple[str, ...] = (),
+                    limits: Limits | None = None) -> dict[str, Any]:
+    """The JSON object of a request: 400 for invalid JSON, unknown fields, missing ones, or
+    fields over their `limits` (`_limits`)."""
     raw = await request.body()
     if not raw.strip():
         body: Any = {}
@@ -35,6 +38,8 @@ async def read_body(request: Request, allowed: set[str], required: tuple[str, ..
     for name in required:
         if body.get(name) is None:
             raise invalid(f"Missing required parameter: '{name}'.", name)
+    if limits:
+        check_limits(body, limits)
     return body
 
 

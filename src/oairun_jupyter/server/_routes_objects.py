@@ -19,6 +19,7 @@ from ..protocol import (
 )
 from ._body import checked, read_body
 from ._errors import invalid, not_found
+from ._limits import ASSISTANT_LIMITS, THREAD_LIMITS
 from ._pagination import page, page_params
 from ._payloads import assistant_payload, message_payload, thread_payload
 
@@ -65,7 +66,7 @@ def _delete(request: Request, kind: str) -> JSONResponse:
 # --- assistants ---------------------------------------------------------------------------
 
 async def create_assistant(request: Request) -> JSONResponse:
-    body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS, ("model",)))
+    body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS, ("model",), ASSISTANT_LIMITS))
     return JSONResponse(request.app.state.store.put("assistant", assistant_payload(body)))
 
 
@@ -79,7 +80,7 @@ async def retrieve_assistant(request: Request) -> JSONResponse:
 
 async def modify_assistant(request: Request) -> JSONResponse:
     assistant = load(request, "assistant", request.path_params["assistant_id"])
-    body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS))
+    body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS, limits=ASSISTANT_LIMITS))
     assistant.update({k: v for k, v in body.items() if v is not None})
     return JSONResponse(request.app.state.store.put("assistant", assistant))
 
@@ -130,7 +131,7 @@ def new_thread(request: Request, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create_thread(request: Request) -> JSONResponse:
-    body = await read_body(request, {"messages", "tool_resources", "metadata"})
+    body = await read_body(request, {"messages", "tool_resources", "metadata"}, limits=THREAD_LIMITS)
     return JSONResponse(new_thread(request, body))
 
 
@@ -140,7 +141,7 @@ async def retrieve_thread(request: Request) -> JSONResponse:
 
 async def modify_thread(request: Request) -> JSONResponse:
     thread = load(request, "thread", request.path_params["thread_id"])
-    body = await read_body(request, {"tool_resources", "metadata"})
+    body = await read_body(request, {"tool_resources", "metadata"}, limits=THREAD_LIMITS)
     checked(check_metadata, body.get("metadata"))
     thread.update({k: v for k, v in body.items() if v is not None})
     return JSONResponse(request.app.state.store.put("thread", thread))

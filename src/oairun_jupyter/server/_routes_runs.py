@@ -12,6 +12,7 @@ from ..protocol import REASONING_EFFORTS, check_choice, check_metadata, check_to
 from ._body import checked, read_body
 from ._engine import sse
 from ._errors import invalid, not_found
+from ._limits import RUN_LIMITS, THREAD_AND_RUN_LIMITS
 from ._pagination import page, page_params
 from ._payloads import run_payload
 from ._routes_objects import load, new_thread, store_messages
@@ -62,7 +63,7 @@ async def create_run(request: Request) -> Response:
     thread = load(request, "thread", request.path_params["thread_id"])
     body = await read_body(request, _RUN_OPTIONS | {"assistant_id", "additional_instructions",
                                                     "additional_messages", "reasoning_effort"},
-                           ("assistant_id",))
+                           ("assistant_id",), RUN_LIMITS)
     _check_run_options(body)
     checked(check_choice, body.get("reasoning_effort"), "reasoning_effort", REASONING_EFFORTS)
     if body.get("additional_instructions") is not None and not isinstance(body["additional_instructions"], str):
@@ -77,7 +78,7 @@ async def create_run(request: Request) -> Response:
 
 async def create_thread_and_run(request: Request) -> Response:
     body = await read_body(request, _RUN_OPTIONS | {"assistant_id", "thread", "tool_resources"},
-                           ("assistant_id",))
+                           ("assistant_id",), THREAD_AND_RUN_LIMITS)
     _check_run_options(body)
     thread_body = body.get("thread") or {}
     if not isinstance(thread_body, dict) or set(thread_body) - {"messages", "tool_resources", "metadata"}:
