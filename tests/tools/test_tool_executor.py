@@ -38,13 +38,28 @@ def _call(name: str, arguments: str = "{}", call_id: str | None = None) -> dict:
 
 
 @pytest.mark.parametrize("name", ["__import__", "__builtins__", "__class__", "__init__", "os.system", "a b",
-                                  "get weather", "x;y", "", "1abc"])
+                                  "get weather", "x;y", ""])
 def test_a_declared_name_that_is_not_a_plain_identifier_never_runs(name):
     CALLED.clear()
     executor = ToolExecutor({name: _trap(name)}, _grant({name}))  # declared by the server, and present
     (record,) = executor.run([_call(name)])
     assert CALLED == []
     assert record.status == "refused" and record.output == f"Error: {name!r} is not a name a tool may have"
+
+
+def test_a_tool_name_no_variable_can_hold_resolves_only_to_its_tool_object():
+    """The API allows '-' and a leading digit in a tool's name; no Python variable is called so,
+    so the call goes to the `tool()` object declared under that name, and to nothing else."""
+    CALLED.clear()
+
+    def weather(city: str) -> str:
+        return f"sunny in {city}"
+    hyphen = tool(weather, name="get-weather")
+    namespace = {"declared": hyphen, "1abc": _trap("1abc")}  # a dict key no notebook variable can be
+    executor = ToolExecutor(namespace, _grant({"get-weather", "1abc"}))
+    ok, refused = executor.run([_call("get-weather", '{"city": "Oslo"}'), _call("1abc")])
+    assert (ok.status, ok.output) == ("ok", "sunny in Oslo")
+    assert refused.status == "refused" and "no function '1abc'" in refused.output and CALLED == []
 
 
 def test_an_undeclared_name_never_runs_though_the_namespace_has_it():

@@ -116,7 +116,6 @@ def test_decorator_forms_and_calling_through():
     assert isinstance(plain, FunctionTool) and plain(1) == 2
     assert named.schema["function"]["name"] == "renamed"
     assert named.schema["function"]["description"] == "Other words."
-    assert plain.prepare_arguments({"x": None}) == {"x": None}  # no default: nulls stay
 
 
 def test_tools_from_namespace_and_tool_definitions():

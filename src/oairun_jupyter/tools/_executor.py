@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 import json
+import re
+import threading
 from typing import Any, Callable, Mapping
 
+from ._binding import bind_call
 from ._grants import ToolGrant
 from ._records import ToolCallRecord, now
 from ._schema import FunctionTool
@@ -23,6 +27,19 @@ __all__ = ["ToolExecutor", "MAX_ARGUMENT_BYTES", "MAX_CALL_ID_CHARS"]
 
 MAX_ARGUMENT_BYTES = 1_000_000
 MAX_CALL_ID_CHARS = 200
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the API's rule for a function tool's name
+
+
+def _resolve(namespace: Mapping[str, Any], name: str) -> Any:
+    """What `name` calls: the namespace's entry of that name, else a `tool()` object in the
+    namespace declared under that name (a tool name may hold '-', which no variable can)."""
+    found = namespace.get(name) if name.isidentifier() else None
+    if found is not None:
+        return found
+    for value in list(namespace.values()):
+        if isinstance(value, FunctionTool) and value.name == name:
+            return value
+    return None
 
 
 def _qualified(fn: Callable[..., Any]) -> str:
@@ -54,72 +71,76 @@ class ToolExecutor:
         record = ToolCallRecord(str(call_id or ""), name, raw if len(raw) <= 10_000 else raw[:10_000] + "...")
         if not isinstance(call_id, str) or not call_id or len(call_id) > MAX_CALL_ID_CHARS \
                 or not call_id.isprintable():
-            return record.refuse(f"the call's id {call_id!r:.60} is not a tool-call id"), None, {}
+            return record.refuse(f"the call's id {call_id!r:.60} is not a tool-call id"), None, None
         if seen_ids is not None:
             if call_id in seen_ids:
-                return record.refuse(f"the id {call_id!r} is used by another call of this round"), None, {}
+                return record.refuse(f"the id {call_id!r} is used by another call of this round"), None, None
             seen_ids.add(call_id)
         if call.get("type", "function") != "function":
-            return record.refuse(f"{call.get('type')} calls are run by the server, not here"), None, {}
+            return record.refuse(f"{call.get('type')} calls are run by the server, not here"), None, None
         if name not in self.grant.names:
             declared = ", ".join(sorted(self.grant.names)) or "none"
             return record.refuse(f"tool {name!r} is not declared for this run (allowed: {declared}; "
-                                 f"rule: {self.grant.rule})"), None, {}
-        if not name.isidentifier() or name.startswith("__"):
-            return record.refuse(f"{name!r} is not a name a tool may have"), None, {}
-        target = self.namespace.get(name)
+                                 f"rule: {self.grant.rule})"), None, None
+        if not _TOOL_NAME.fullmatch(name) or name.startswith("__"):
+            return record.refuse(f"{name!r} is not a name a tool may have"), None, None
+        target = _resolve(self.namespace, name)
         if target is None:
-            return record.refuse(f"no function {name!r} in the namespace; define it or pass env="), None, {}
+            return record.refuse(f"no function {name!r} in the namespace; define it or pass env="), None, None
         if not callable(target):
-            return record.refuse(f"{name!r} in the namespace is a {type(target).__name__}, not a function"), None, {}
+            return record.refuse(f"{name!r} in the namespace is a {type(target).__name__}, not a function"), None, None
         foreign = (written_by_user_reason if self.grant.user_functions_only else user_defined_reason)(target)
         if foreign is not None:
             return record.refuse(f"{name!r} in the namespace {foreign}; a tool must be a function defined in "
-                                 "your code or a tool() object"), None, {}
+                                 "your code or a tool() object"), None, None
         record.grant = self.grant  # declared and found: the debugger may re-run it
         size = len(raw.encode("utf-8", "surrogatepass"))  # a lone surrogate (valid JSON escape) is counted, not fatal
         if size > MAX_ARGUMENT_BYTES:
             return record.refuse(f"the arguments are {size:,} bytes, above the limit of "
-                                 f"{MAX_ARGUMENT_BYTES:,}"), None, {}
+                                 f"{MAX_ARGUMENT_BYTES:,}"), None, None
         try:
             arguments = json.loads(raw) if raw.strip() else {}
         except ValueError as error:
-            return record.refuse(f"the arguments are not valid JSON ({error})"), None, {}
+            return record.refuse(f"the arguments are not valid JSON ({error})"), None, None
+        except RecursionError:
+            return record.refuse("the arguments are nested too deeply to read"), None, None
         if not isinstance(arguments, dict):
-            return record.refuse("the arguments must be a JSON object"), None, {}
+            return record.refuse("the arguments must be a JSON object"), None, None
         record.parsed_arguments = arguments
         fn = target.fn if isinstance(target, FunctionTool) else target
-        if isinstance(target, FunctionTool):
-            arguments = target.prepare_arguments(arguments)
         record.function = _qualified(fn)
         try:
-            inspect.signature(fn).bind(**arguments)
-        except TypeError as error:
-            return record.refuse(f"the arguments do not fit {name}{_signature(fn)}: {error}"), None, {}
-        except ValueError:
-            pass  # builtins without a signature: let the call itself decide
-        return record, fn, arguments
+            call = bind_call(fn, arguments)
+        except (TypeError, ValueError, RecursionError) as error:
+            return record.refuse(f"the arguments do not fit {name}{_signature(fn)}: {error}"), None, None
+        return record, fn, call
 
     def run(self, calls: list[Mapping[str, Any]], on_record: Callable[[ToolCallRecord], None] | None = None
             ) -> list[ToolCallRecord]:
-        """Run the calls concurrently on threads; returns their records in call order."""
+        """Run the calls concurrently, each on a thread of its own; returns their records in call
+        order. An interrupt while they run ends the round at once: the calls still running are
+        recorded as interrupted (their threads finish unseen, and never hold the process's exit)."""
         prepared = self._prepare_round(calls)
-        runnable = [(record, fn, kwargs) for record, fn, kwargs in prepared if fn is not None]
-        if runnable:
-            pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(runnable),
-                                                         thread_name_prefix="oairun-tool")
-            try:
-                futures = {}
-                for record, fn, kwargs in runnable:
-                    record.started_at = now()
+        futures: dict[concurrent.futures.Future, ToolCallRecord] = {}
+        try:
+            for record, fn, call in prepared:
+                if fn is None:
+                    continue
+                record.started_at = now()
+                if on_record:
+                    on_record(record)
+                futures[_in_daemon_thread(functools.partial(_call_sync, call, self.timeout))] = record
+            done, _ = concurrent.futures.wait(futures, timeout=self.timeout + 1)
+            for future, record in futures.items():
+                self._settle(record, future if future in done else None)
+        except BaseException as error:
+            for record in futures.values():
+                if record.status == "running":
+                    record.fail(_Interrupted(f"the round was interrupted ({type(error).__name__}) while "
+                                             f"{record.name} ran; its result is not known"))
                     if on_record:
                         on_record(record)
-                    futures[pool.submit(_call_sync, fn, kwargs, self.timeout)] = record
-                done, _ = concurrent.futures.wait(futures, timeout=self.timeout + 1)
-                for future, record in futures.items():
-                    self._settle(record, future if future in done else None)
-            finally:
-                pool.shutdown(wait=False, cancel_futures=True)  # a stuck tool must not hold the run
+            raise
         for record, _, _ in prepared:
             if on_record:
                 on_record(record)
@@ -144,7 +165,6 @@ class ToolExecutor:
                         on_record: Callable[[ToolCallRecord], None] | None = None) -> list[ToolCallRecord]:
         """Run the calls concurrently on the running loop (plain functions in threads)."""
         prepared = self._prepare_round(calls)
-        loop = asyncio.get_running_loop()
         if self.approve is not None:  # every call of the step awaits its own decision, at once
             prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))
 
@@ -155,16 +175,17 @@ class ToolExecutor:
         stopped: list[BaseException] = []
         tasks: list[asyncio.Task] = []
 
-        async def one(record: ToolCallRecord, fn: Callable[..., Any], kwargs: dict) -> None:
+        async def one(record: ToolCallRecord, fn: Callable[..., Any], call: Callable[[], Any]) -> None:
             record.started_at = now()
             if on_record:
                 on_record(record)
             try:
                 if inspect.iscoroutinefunction(fn):
-                    value = await asyncio.wait_for(_stopping(fn(**kwargs)), self.timeout)
-                else:
-                    value = await asyncio.wait_for(loop.run_in_executor(None, _stopping_sync, fn, kwargs),
-                                                   self.timeout)
+                    value = await asyncio.wait_for(_stopping(call()), self.timeout)
+                else:  # a thread of its own: one stuck past its timeout must not hold asyncio.run's end
+                    value = await asyncio.wait_for(
+                        asyncio.wrap_future(_in_daemon_thread(functools.partial(_stopping_sync, call))),
+                        self.timeout)
                     if inspect.isawaitable(value):
                         value = await asyncio.wait_for(_stopping(value), self.timeout)
                 if isinstance(value, _Stopped):
@@ -206,7 +227,7 @@ class ToolExecutor:
             return item
         decision, arguments = await self.approve(record)
         if decision == "reject":
-            return record.refuse(f"the user rejected this call of {record.name}"), None, {}
+            return record.refuse(f"the user rejected this call of {record.name}"), None, None
         if arguments is not None:
             edited = {**call, "function": {**(call.get("function") or {}), "arguments": arguments}}
             return self.prepare(edited)
@@ -227,18 +248,40 @@ async def _stopping(awaitable: Any) -> Any:
         return _Stopped(error)
 
 
-def _stopping_sync(fn: Callable[..., Any], kwargs: dict) -> Any:
+def _stopping_sync(call: Callable[[], Any]) -> Any:
     try:
-        return fn(**kwargs)
+        return call()
     except (KeyboardInterrupt, SystemExit) as error:
         return _Stopped(error)
 
 
-def _call_sync(fn: Callable[..., Any], kwargs: dict, timeout: float) -> Any:
-    """Call `fn` on this worker thread; a coroutine function gets an event loop of its own."""
-    if inspect.iscoroutinefunction(fn):
-        return asyncio.run(asyncio.wait_for(fn(**kwargs), timeout))
-    value = fn(**kwargs)
+class _Interrupted(Exception):
+    """What a call still running when its round was interrupted is recorded with."""
+
+
+def _in_daemon_thread(call: Callable[[], Any]) -> concurrent.futures.Future:
+    """Run `call` on a daemon thread of its own. A pool's threads are joined when the process
+    exits and when `asyncio.run` ends: a tool stuck past its timeout would hold both."""
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = call()
+        except BaseException as error:  # a tool's sys.exit() too: raised again where it is awaited
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    threading.Thread(target=work, name="oairun-tool", daemon=True).start()
+    return future
+
+
+def _call_sync(call: Callable[[], Any], timeout: float) -> Any:
+    """Make the call on this thread; a coroutine function gets an event loop of its own."""
+    if inspect.iscoroutinefunction(call):
+        return asyncio.run(asyncio.wait_for(call(), timeout))
+    value = call()
     if inspect.isawaitable(value):
         async def settle() -> Any:
             return await asyncio.wait_for(value, timeout)

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
-__all__ = ["tool_output_string", "MAX_OUTPUT_CHARS", "MAX_TABLE_ROWS"]
+__all__ = ["tool_output_string", "valid_text", "MAX_OUTPUT_CHARS", "MAX_TABLE_ROWS"]
 
 MAX_OUTPUT_CHARS = 100_000  # what a model is sent of one output; the rest is cut with a note
 MAX_TABLE_ROWS = 200  # DataFrame rows sent as records
@@ -38,6 +38,19 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def valid_text(text: str) -> str:
+    """`text` as valid Unicode: a surrogate pair written as two code points is joined, a lone
+    surrogate (text decoded with `surrogateescape`, a JSON `\\ud800` escape) becomes U+FFFD.
+    Such text cannot be encoded as UTF-8: not sent, not shown, not saved in a notebook."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _cut(text: str) -> str:
     if len(text) <= MAX_OUTPUT_CHARS:
         return text
@@ -45,7 +58,8 @@ def _cut(text: str) -> str:
 
 
 def tool_output_string(value: Any) -> str:
-    """A tool result as an output string: strings as they are, JSON for data, the repr otherwise.
+    """A tool result as an output string: strings as they are, JSON for data, the repr otherwise;
+    always valid Unicode (see `valid_text`).
 
     Dataclasses, pydantic models, numpy values and pandas objects become JSON (a DataFrame as
     records, its first 200 rows); outputs past 100,000 characters are cut with a note.
@@ -56,12 +70,20 @@ def tool_output_string(value: Any) -> str:
     ''
     """
     if isinstance(value, str):
-        return _cut(value)
+        return _cut(valid_text(value))
     if value is None:
         return ""
     if isinstance(value, (bytes, bytearray)):
         return _cut(bytes(value).decode("utf-8", "replace"))
     try:
-        return _cut(json.dumps(value, ensure_ascii=False, allow_nan=False, default=_jsonable))
-    except (TypeError, ValueError):
-        return _cut(repr(value))
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_jsonable)
+    except (TypeError, ValueError, RecursionError):  # no JSON for it (NaN, a cycle): its repr
+        text = _safe_repr(value)
+    return _cut(valid_text(text))
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception as error:  # a repr that raises must not lose the call's result
+        return f"<{type(value).__name__} object: its repr raised {type(error).__name__}>"

@@ -10,9 +10,16 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._output import tool_output_string
+from ._output import tool_output_string, valid_text
 
 __all__ = ["ToolCallRecord", "now"]
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # an exception whose __str__ raises
+        return f"<{type(error).__name__} whose message could not be read>"
 
 
 def now() -> dt.datetime:
@@ -56,6 +63,7 @@ class ToolCallRecord:
         return (self.ended_at - self.started_at).total_seconds()
 
     def refuse(self, reason: str) -> "ToolCallRecord":
+        reason = valid_text(reason)
         self.status, self.output, self.error = "refused", f"Error: {reason}", reason
         return self
 
@@ -66,8 +74,8 @@ class ToolCallRecord:
     def fail(self, error: BaseException) -> None:
         self.ended_at = now()
         self.exception = error
-        self.error = f"{type(error).__name__}: {error}"
-        self.traceback = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        self.error = valid_text(f"{type(error).__name__}: {_message(error)}")
+        self.traceback = valid_text("".join(traceback.format_exception(type(error), error, error.__traceback__)))
         self.status, self.output = "error", f"Error: {self.error}"
 
     def time_out(self, seconds: float) -> None:

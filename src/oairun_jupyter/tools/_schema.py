@@ -10,7 +10,8 @@
         '''
 
 `get_weather.schema` is a function tool that strict mode accepts: every property required,
-`additionalProperties: false`, parameters with defaults nullable (a null leaves the default).
+`additionalProperties: false`, parameters with defaults nullable (a null leaves the default:
+see `_binding`, which turns a call's arguments back into the function's).
 Hints strict mode cannot express (bare dict, Any, no hint) make the tool non-strict instead.
 """
 
@@ -173,13 +174,6 @@ class FunctionTool:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
-
-    def prepare_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        """Arguments for a call: a null for a parameter with a default means "use the default"."""
-        params = self.signature.parameters
-        return {name: value for name, value in arguments.items()
-                if not (value is None and name in params and params[name].default is not params[name].empty
-                        and params[name].default is not None)}
 
     def __repr__(self) -> str:
         return f"<tool {self.name}{self.signature}>"
