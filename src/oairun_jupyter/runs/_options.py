@@ -28,9 +28,9 @@ class WaitOptions:
         if on_tool_error not in ("submit", "raise"):
             raise ValueError(f"on_tool_error must be 'submit' (the model sees the error) or 'raise', "
                              f"got {on_tool_error!r}")
-        if timeout is not None and timeout <= 0:
+        if timeout is not None and not timeout > 0:  # NaN too: it would wait forever
             raise ValueError(f"timeout must be a number of seconds above 0 or None, got {timeout!r}")
-        if tool_timeout <= 0:
+        if not tool_timeout > 0:
             raise ValueError(f"tool_timeout must be a number of seconds above 0, got {tool_timeout!r}")
         if tools is not None and (isinstance(tools, (str, bytes)) or not hasattr(tools, "__iter__")):
             raise ValueError(f"tools= takes a list of functions, tool() objects or names (tools=[] for "

@@ -3,7 +3,8 @@
 `wait_sync` and `wait_async` are twins. Both poll at the interval the server asks for
 (`openai-poll-after-ms`, 1 s when absent), back off on transient errors, run the tools of a
 `requires_action` and submit their outputs, and on a timeout or an interrupt cancel the run on
-the server before raising, so nothing is left running behind the user's back. Every request goes
+the server before raising, and so does any other way out (`_cancel.abandon`): nothing is left
+waiting behind the user's back. Every request goes
 through the run's own client.
 """
 
@@ -14,8 +15,8 @@ from typing import Any, Mapping
 
 from ..api import Endpoint, fetch, fetch_async
 from ..protocol import FAILED_STATUSES, SUCCESSFUL_STATUSES, APIConnectionError, InternalServerError, RateLimitError
-from ._cancel import cancel_quietly, cancel_quietly_async
-from ._errors import RunError, RunProtocolError, RunTimeoutError, ToolCallError
+from ._cancel import abandon, abandon_async, cancel_quietly, cancel_quietly_async
+from ._errors import RunError, RunTimeoutError
 from ._options import WaitOptions
 from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync
 
@@ -89,8 +90,8 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 cancel_quietly(run)
                 raise _timeout_error(run, options)
             clock.sleep(delay)
-    except (KeyboardInterrupt, SystemExit, ToolCallError, RunProtocolError):  # a tool's sys.exit() too
-        cancel_quietly(run)
+    except BaseException as error:  # anything: an interrupt, a tool's sys.exit(), a bug, a broken server
+        abandon(run, error)
         raise
 
 
@@ -126,10 +127,6 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 await cancel_quietly_async(run)
                 raise _timeout_error(run, options)
             await clock.async_sleep(delay)
-    except (KeyboardInterrupt, SystemExit, ToolCallError, RunProtocolError):  # a tool's sys.exit() too
-        await cancel_quietly_async(run)
-        raise
-    except BaseException as error:  # asyncio cancellation (an interrupted `await` cell)
-        if type(error).__name__ == "CancelledError":
-            await cancel_quietly_async(run)
+    except BaseException as error:  # also asyncio's cancellation (an interrupted `await` cell)
+        await abandon_async(run, error)
         raise

@@ -16,6 +16,7 @@ from .. import api
 from ..protocol import TERMINAL_STATUSES, APIObject, register_object_type
 from ..tools import ToolCallRecord
 from ..transport import Client, get_client
+from ._cancel import abandon
 from ._observers import notify
 from ._options import WaitOptions, namespace_for
 from ._polling import wait_async, wait_sync
@@ -204,8 +205,14 @@ class Run(APIObject):
     def do_tool_calls(self, env: Any = None, *, tool_timeout: float = 60.0, tools: Any = None
                       ) -> list[dict[str, str]]:
         """Run the pending tool calls against `env` (default: the caller's namespace) and return
-        the outputs to submit (nothing is submitted). Each call is added to `run.tool_calls`."""
-        return run_tools_sync(self, namespace_for(env), WaitOptions.make(tool_timeout=tool_timeout, tools=tools))[0]
+        the outputs to submit (nothing is submitted). Each call is added to `run.tool_calls`.
+        Anything that stops the round (an interrupt, a tool's sys.exit()) cancels the run."""
+        options = WaitOptions.make(tool_timeout=tool_timeout, tools=tools)
+        try:
+            return run_tools_sync(self, namespace_for(env), options)[0]
+        except BaseException as error:
+            abandon(self, error)
+            raise
 
     def rerun_tool(self, call_id: str, arguments: str | None = None, env: Any = None, *,
                    tools: Any = None) -> Any:

@@ -17,7 +17,10 @@ been retrieved; what was received stays in `event_data`.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
+import weakref
 from typing import Any, AsyncIterator, Callable, Iterator
 
 from ..api import oai_list_messages, oai_list_run_steps, oai_submit_tool_outputs, register_stream_type
@@ -32,11 +35,11 @@ from ..protocol import (
     event_kind,
 )
 from ..transport import AsyncEventStream, Client, EventStream
-from ._cancel import cancel_quietly, cancel_quietly_async
-from ._errors import RunError, RunStreamError
+from ._cancel import abandon, abandon_async
+from ._errors import RunStreamError, RunTimeoutError
 from ._observers import notify
 from ._options import WaitOptions, namespace_for
-from ._polling import raise_for_status, wait_sync
+from ._polling import raise_for_status, wait_async, wait_sync
 from ._run import Run
 from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync
 
@@ -67,6 +70,22 @@ class _Callbacks:
             callback(event.data)
 
 
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _close_reader(reader: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+    """Close the stream of a RunStream dropped unread (an async one on its own loop, if it runs)."""
+    if isinstance(reader, AsyncEventStream):
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(reader.aclose()))
+        return
+    reader.close()
+
+
 @register_stream_type
 class RunStream(Run):
     """A streamed run (what `oai_create_run(..., stream=True)` returns). See the module docs."""
@@ -76,6 +95,9 @@ class RunStream(Run):
         self._set_payload({"object": self.OBJECT, "status": None})
         object.__setattr__(self, "event_data", RunEventData())
         object.__setattr__(self, "_reader", stream_reader)
+        # dropped unread, the stream's connection goes back to the pool (else 100 of them starve it)
+        object.__setattr__(self, "_reader_closer", weakref.finalize(self, _close_reader, stream_reader,
+                                                                   _running_loop()))
 
     event_data: RunEventData
 
@@ -85,6 +107,7 @@ class RunStream(Run):
             raise RuntimeError("this RunStream was already read; its final state is in the Run's "
                                "fields and in event_data")
         object.__setattr__(self, "_reader", None)
+        self._reader_closer.detach()  # whoever reads it now closes it
         return reader
 
     def _absorb_event(self, event: StreamEvent) -> None:
@@ -135,15 +158,18 @@ class RunStream(Run):
                 if run_tools and self.status == "requires_action":
                     outputs, _ = run_tools_sync(self, namespace, options)
                     reader = self._continuation(outputs)
-        except BaseException as error:
-            if isinstance(error, (KeyboardInterrupt, SystemExit, RunError)) and not isinstance(error, RunStreamError) \
-                    and self._payload.get("id") and not self.is_terminal:
-                cancel_quietly(self)
+        except RunStreamError:
+            raise  # the run goes on; wait() follows it by polling, the caller decides
+        except BaseException as error:  # anything else: the run is cancelled, not left waiting
+            abandon(self, error)
             raise
+        finally:
+            if reader is not None:  # the reader stopped early (a break): its connection goes back
+                reader.close()
 
     def _continuation(self, outputs: list[dict[str, str]]) -> Any:
         reader = oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=self._async,
-                                         client=self._client)._reader
+                                         client=self._client)._take_reader()
         answered(self, outputs)
         return reader
 
@@ -153,47 +179,103 @@ class RunStream(Run):
                on_run_step_delta: Callback | None = None, on_run_step: Callback | None = None,
                on_event: Callback | None = None, env: Any = None, *, on_tool_error: str = "submit",
                tool_timeout: float = 60.0, tools: Any = None) -> "RunStream":
-        """Read the whole stream, calling the callbacks (see the module docs for their order)."""
+        """Read the whole stream, calling the callbacks (see the module docs for their order).
+        A callback that raises, or a stream that breaks, ends the run (cancelled) with the error."""
         callbacks = _Callbacks(on_message_delta, on_message, on_run_step_delta, on_run_step, on_event)
         options = WaitOptions.make(None, on_tool_error, tool_timeout, tools=tools)
-        for event in self._iterate(namespace_for(env), options, True):
-            callbacks(event)
+        try:
+            for event in self._iterate(namespace_for(env), options, True):
+                callbacks(event)
+        except BaseException as error:
+            abandon(self, error)
+            raise
         return self
 
     def wait(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
              tool_timeout: float = 60.0, tools: Any = None) -> Any:
         """Read the stream to its end (running tools); raise RunError unless it completed.
 
-        If the stream breaks once the run exists, waiting goes on by polling that same run (never
-        by creating another), and `event_data` is refreshed from the server at the end.
+        If the stream breaks once the run exists, or was read only in part, waiting goes on by
+        polling that same run (never by creating another), and `event_data` is refreshed from
+        the server at the end. `timeout` (seconds, None: none) covers both; past it the run is
+        cancelled and RunTimeoutError raised. On an async stream, returns the awaitable of
+        `wait_async`.
         """
-        if self._async:
-            return self.wait_async(env, on_tool_error=on_tool_error, tool_timeout=tool_timeout, tools=tools)
         namespace = namespace_for(env)
         options = WaitOptions.make(timeout, on_tool_error, tool_timeout, tools=tools)
-        if self._reader is not None:
-            try:
-                for _ in self._iterate(namespace, WaitOptions.make(None, on_tool_error, tool_timeout, tools=tools),
-                                       True):
-                    pass
-            except RunStreamError as error:
-                if not self._payload.get("id"):
-                    raise
-                log.warning("%s; following the run by polling instead", error)
-                if not self.is_terminal:
-                    wait_sync(self, namespace, options)
-                self._refresh_event_data()
-        raise_for_status(self)
-        return self
+        if self._async:
+            return self._wait_async(namespace, options)
+        return self._wait_sync(namespace, options)
 
     # pragma: no mutate end
 
+    def _wait_sync(self, namespace: Any, options: WaitOptions) -> "RunStream":
+        clock = self._client.config.clock
+        deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+        try:
+            if self._reader is not None:
+                try:
+                    for _ in self._iterate(namespace, options, True):
+                        if deadline is not None and clock.monotonic() > deadline:
+                            raise self._timed_out(options)
+                except RunStreamError as error:
+                    if not self._payload.get("id"):
+                        raise
+                    log.warning("%s; following the run by polling instead", error)
+            if self._payload.get("id") and not self.is_terminal:  # broken, or read in part before
+                left = None if deadline is None else max(deadline - clock.monotonic(), 0.001)
+                wait_sync(self, namespace, dataclasses.replace(options, timeout=left))
+                self._refresh_event_data()
+        except BaseException as error:
+            abandon(self, error)
+            raise
+        raise_for_status(self)
+        return self
+
+    async def _wait_async(self, namespace: Any, options: WaitOptions) -> "RunStream":
+        clock = self._client.config.clock
+        deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+        try:
+            if self._reader is not None:
+                try:
+                    async for _ in self._aiterate(namespace, options, True):
+                        if deadline is not None and clock.monotonic() > deadline:
+                            raise self._timed_out(options)
+                except RunStreamError as error:
+                    if not self._payload.get("id"):
+                        raise
+                    log.warning("%s; following the run by polling instead", error)
+            if self._payload.get("id") and not self.is_terminal:
+                left = None if deadline is None else max(deadline - clock.monotonic(), 0.001)
+                await wait_async(self, namespace, dataclasses.replace(options, timeout=left))
+                await self._arefresh_event_data()
+        except BaseException as error:
+            await abandon_async(self, error)
+            raise
+        raise_for_status(self)
+        return self
+
+    def _timed_out(self, options: WaitOptions) -> RunTimeoutError:
+        return RunTimeoutError(f"run {self.id} did not finish within {options.timeout:g} s and was cancelled; "
+                               "pass timeout= to wait longer (None waits forever)", status=self.status, run=self)
+
     def _refresh_event_data(self) -> None:
         """The run's messages and steps as the server has them (after a broken stream)."""
-        messages = oai_list_messages(self.thread_id, order="asc", run_id=self.id, limit=1000,
-                                     classify_response=False, client=self._client)
-        steps = oai_list_run_steps(self.thread_id, self.id, order="asc", limit=1000, classify_response=False,
-                                   client=self._client)
+        self._take_listed(
+            oai_list_messages(self.thread_id, order="asc", run_id=self.id, limit=1000, classify_response=False,
+                              client=self._client),
+            oai_list_run_steps(self.thread_id, self.id, order="asc", limit=1000, classify_response=False,
+                               client=self._client))
+
+    async def _arefresh_event_data(self) -> None:
+        """`_refresh_event_data` on the running event loop."""
+        self._take_listed(
+            await oai_list_messages(self.thread_id, order="asc", run_id=self.id, limit=1000,
+                                    classify_response=False, async_=True, client=self._client),
+            await oai_list_run_steps(self.thread_id, self.id, order="asc", limit=1000, classify_response=False,
+                                     async_=True, client=self._client))
+
+    def _take_listed(self, messages: Any, steps: Any) -> None:
         for message in messages["data"]:
             self.event_data.messages[message["id"]] = message
         for step in steps["data"]:
@@ -232,17 +314,18 @@ class RunStream(Run):
                 if run_tools and self.status == "requires_action":
                     outputs, _ = await run_tools_async(self, namespace, options)
                     reader = await self._acontinuation(outputs)
-        except BaseException as error:
-            interrupted = isinstance(error, (KeyboardInterrupt, SystemExit, RunError)) \
-                or type(error).__name__ == "CancelledError"
-            if interrupted and not isinstance(error, RunStreamError) and self._payload.get("id") \
-                    and not self.is_terminal:
-                await cancel_quietly_async(self)
+        except RunStreamError:
             raise
+        except BaseException as error:  # also asyncio's cancellation (an interrupted `await` cell)
+            await abandon_async(self, error)
+            raise
+        finally:
+            if reader is not None:
+                await reader.aclose()
 
     async def _acontinuation(self, outputs: list[dict[str, str]]) -> Any:
         reader = (await oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=True,
-                                                client=self._client))._reader
+                                                client=self._client))._take_reader()
         answered(self, outputs)
         return reader
 
@@ -274,15 +357,11 @@ class RunStream(Run):
     async def wait_async(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
                          tool_timeout: float = 60.0, confirm: bool = False, tools: Any = None) -> "RunStream":
         """`wait` for async callers; `confirm=True` asks the widget's approval before each tool call."""
-        if self._reader is not None:
-            options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm, tools)
-            async for _ in self._aiterate(namespace_for(env), options, True):
-                pass
-        raise_for_status(self)
-        return self
+        return await self._wait_async(namespace_for(env),
+                                      WaitOptions.make(timeout, on_tool_error, tool_timeout, confirm, tools))
 
     def __await__(self):
-        return self.wait_async(namespace_for(None)).__await__()
+        return self._wait_async(namespace_for(None), WaitOptions.make(None)).__await__()
 
     # pragma: no mutate end
 

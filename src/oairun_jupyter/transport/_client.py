@@ -58,6 +58,7 @@ class Client:
             transport = self._async.get(loop)
             if transport is None:
                 transport = self._async[loop] = AsyncTransport(self.config, self._async_http_transport)
+                _close_with_loop(transport)
             return transport
 
     def close(self) -> None:
@@ -70,6 +71,24 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<Client {self.config.shown_base_url}>"
+
+
+def _close_with_loop(transport: AsyncTransport) -> None:
+    """Close `transport`'s connections when its event loop shuts down.
+
+    httpx pools belong to one loop, and each finished `asyncio.run` would leave one behind with
+    its sockets. `asyncio.run` (like every runner that calls `loop.shutdown_asyncgens()`) closes
+    the loop's open async generators before the loop itself, on that loop: one that holds the
+    transport closes it then.
+    """
+    async def close_at_shutdown() -> Any:
+        try:
+            yield
+        finally:
+            await transport.aclose()
+    closer = close_at_shutdown()
+    transport.loop_closer = closer  # alive as long as the transport; the loop keeps it only weakly
+    asyncio.ensure_future(closer.__anext__())  # started on the loop, so the loop knows of it
 
 
 _default: Client | None = None

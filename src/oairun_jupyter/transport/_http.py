@@ -23,6 +23,9 @@ from ._retry import retry_delay, should_retry_status
 
 __all__ = ["Response", "SyncTransport", "AsyncTransport"]
 
+POOL_SIZE = 100  # connections per client (httpx's default, said in the pool-timeout error)
+_LIMITS = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=20)
+
 log = logging.getLogger("oairun_jupyter.http")
 
 _SHUTDOWN_HINT = ("OpenAI shut the Assistants API down on 2026-08-26; point OPENAI_BASE_URL "
@@ -92,6 +95,11 @@ class _TransportBase:
 
     def _transport_error(self, exc: httpx.HTTPError, method: str, path: str) -> APIConnectionError:
         detail = self._redact(str(exc) or type(exc).__name__)
+        if isinstance(exc, httpx.PoolTimeout):  # never sent: every pooled connection was busy
+            return APITimeoutError(
+                f"{method} {path} was not sent: all {POOL_SIZE} connections to {self.config.shown_base_url} "
+                "stayed busy (streams left open and unread hold theirs: read them, close them, or let "
+                "them go)")
         if isinstance(exc, httpx.TimeoutException):
             done = ("; it may have been carried out: look before sending it again (list the thread's runs)"
                     if method == "POST" and not isinstance(exc, httpx.ConnectTimeout) else "")
@@ -152,7 +160,7 @@ class SyncTransport(_TransportBase):
 
     def __init__(self, config: ClientConfig, http_transport: httpx.BaseTransport | None = None):
         super().__init__(config)
-        self._client = httpx.Client(transport=http_transport, follow_redirects=False)
+        self._client = httpx.Client(transport=http_transport, follow_redirects=False, limits=_LIMITS)
 
     def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                 body: Any = None) -> Response:
@@ -213,7 +221,7 @@ class AsyncTransport(_TransportBase):
 
     def __init__(self, config: ClientConfig, http_transport: httpx.AsyncBaseTransport | None = None):
         super().__init__(config)
-        self._client = httpx.AsyncClient(transport=http_transport, follow_redirects=False)
+        self._client = httpx.AsyncClient(transport=http_transport, follow_redirects=False, limits=_LIMITS)
 
     async def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
                       body: Any = None) -> Response:
