@@ -350,8 +350,12 @@ class RunStream(Run):
         widget's approval before each tool call."""
         callbacks = _Callbacks(on_message_delta, on_message, on_run_step_delta, on_run_step, on_event)
         options = WaitOptions.make(None, on_tool_error, tool_timeout, confirm, tools)
-        async for event in self._aiterate(namespace_for(env), options, True):
-            callbacks(event)
+        try:
+            async for event in self._aiterate(namespace_for(env), options, True):
+                callbacks(event)
+        except BaseException as error:
+            await abandon_async(self, error)
+            raise
         return self
 
     async def wait_async(self, env: Any = None, *, timeout: float | None = None, on_tool_error: str = "submit",
