@@ -212,19 +212,22 @@ class RunStream(Run):
     def _wait_sync(self, namespace: Any, options: WaitOptions) -> "RunStream":
         clock = self._client.config.clock
         deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+        read_to_the_end = False
         try:
             if self._reader is not None:
                 try:
                     for _ in self._iterate(namespace, options, True):
                         if deadline is not None and clock.monotonic() > deadline:
                             raise self._timed_out(options)
+                    read_to_the_end = True
                 except RunStreamError as error:
                     if not self._payload.get("id"):
                         raise
                     log.warning("%s; following the run by polling instead", error)
-            if self._payload.get("id") and not self.is_terminal:  # broken, or read in part before
-                left = None if deadline is None else max(deadline - clock.monotonic(), 0.001)
-                wait_sync(self, namespace, dataclasses.replace(options, timeout=left))
+            if self._payload.get("id") and not read_to_the_end:  # broken, or read in part before
+                if not self.is_terminal:
+                    left = None if deadline is None else max(deadline - clock.monotonic(), 0.001)
+                    wait_sync(self, namespace, dataclasses.replace(options, timeout=left))
                 self._refresh_event_data()
         except BaseException as error:
             abandon(self, error)
@@ -235,19 +238,22 @@ class RunStream(Run):
     async def _wait_async(self, namespace: Any, options: WaitOptions) -> "RunStream":
         clock = self._client.config.clock
         deadline = None if options.timeout is None else clock.monotonic() + options.timeout
+        read_to_the_end = False
         try:
             if self._reader is not None:
                 try:
                     async for _ in self._aiterate(namespace, options, True):
                         if deadline is not None and clock.monotonic() > deadline:
                             raise self._timed_out(options)
+                    read_to_the_end = True
                 except RunStreamError as error:
                     if not self._payload.get("id"):
                         raise
                     log.warning("%s; following the run by polling instead", error)
-            if self._payload.get("id") and not self.is_terminal:
-                left = None if deadline is None else max(deadline - clock.monotonic(), 0.001)
-                await wait_async(self, namespace, dataclasses.replace(options, timeout=left))
+            if self._payload.get("id") and not read_to_the_end:  # broken, or read in part before
+                if not self.is_terminal:
+                    left = None if deadline is None else max(deadline - clock.monotonic(), 0.001)
+                    await wait_async(self, namespace, dataclasses.replace(options, timeout=left))
                 await self._arefresh_event_data()
         except BaseException as error:
             await abandon_async(self, error)
