@@ -189,3 +189,22 @@ def test_the_kernels_own_server_answers_the_kernel_only():
     assert kernel == "kernel: completed Secret('********')"  # the kernel holds the key, masked
     assert "after stop: Secret('') https://api.openai.com/v1" in after  # the key went with the server
     assert "own key back: True" in outputs_text(notebook.cells[4])  # the user's key, not the local one
+
+
+def test_oai_cancel_goes_on_past_a_run_it_cannot_cancel(server, capsys):
+    """`%oai cancel` cancels every run still going, even when an earlier one refuses (issue 14)."""
+    import oairun_jupyter as oai
+    from oairun_jupyter.magics._line import run_line_command
+    from oairun_jupyter.magics._session import Session
+
+    assistant = oai.oai_create_assistant("scripted")
+    ended = oai.oai_create_thread_and_run(assistant, thread={"messages": ["hi"]}).wait(timeout=30)
+    ended._set_payload({**ended.to_dict(), "status": "in_progress"})  # stale here: it ended on the server
+    going = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/pace 50\n/long 1000"]})
+    session = Session()
+    session.runs.extend([going, ended])  # the newest first in the loop: the stale one
+    run_line_command("cancel", session, shell=None)
+    printed_lines = capsys.readouterr().out.splitlines()
+    assert printed_lines[0].startswith(f"could not cancel {ended.id}")
+    assert printed_lines[1] == f"cancelling {going.id}"
+    assert oai.oai_retrieve_run(going.thread_id, going.id).status in ("cancelling", "cancelled")

@@ -8,6 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from ..api import oai_cancel_run, oai_list_messages
+from ..protocol import APIError
 from ..transport import configure, environment_key_for, get_client
 from ._session import Session
 
@@ -81,9 +82,13 @@ def _cancel(session: Session) -> None:
     if not active:
         print("no run is in progress")
         return
-    for run in active:
-        oai_cancel_run(run.thread_id, run.id, client=run.client)
-        print(f"cancelling {run.id}")
+    for run in active:  # one that cannot be cancelled does not keep the others running
+        try:
+            run._set_payload(oai_cancel_run(run.thread_id, run.id, classify_response=False, client=run.client))
+        except APIError as error:
+            print(f"could not cancel {run.id}: {error}")
+        else:
+            print(f"cancelling {run.id}")
 
 
 def run_line_command(line: str, session: Session, shell: Any) -> None:
