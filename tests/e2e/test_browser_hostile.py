@@ -19,7 +19,16 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import JupyterLab, assert_links_inert, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
+from ..support.jupyterlab import (  # noqa: E402
+    JupyterLab,
+    assert_links_inert,
+    launch_page,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_approvals,
+    wait_for_badges,
+)
 
 assert len(PAYLOADS) >= 30
 
@@ -134,15 +143,12 @@ def test_a_message_cannot_cover_the_approval_card_and_what_is_shown_is_what_runs
         "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n"
         "    return f'ran with {city!r}'",
         f'%%oai_run --tools get_weather --background --confirm --out pending\n/say {OVERLAY}\n'
-        f'get_weather {{{{"city": "Paris"}}}} get_weather {{{{"city": "{BIDI_CITY}"}}}}',
-        "print(ran)")))
+        f'get_weather {{{{"city": "Paris"}}}} get_weather {{{{"city": "{BIDI_CITY}"}}}}')))
     with sync_playwright() as playwright:
         context, page = launch_page(playwright, 1200, 1000)
         open_notebook(page, lab, name)
         run_all_cells(page)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
-            ".filter(s => s.textContent === 'awaiting approval').length === 2", timeout=90_000)
+        wait_for_approvals(page, 2)
         screenshot(page, "overlay-pending")
         message = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first
         # the message is there, as text in its box: no control, no SVG, no style

@@ -19,7 +19,16 @@ if not os.path.exists("/usr/bin/chromium"):
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import JupyterLab, assert_links_inert, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
+from ..support.jupyterlab import (  # noqa: E402
+    JupyterLab,
+    assert_links_inert,
+    launch_page,
+    open_notebook,
+    run_all_cells,
+    screenshot,
+    wait_for_approvals,
+    wait_for_badges,
+)
 
 HOSTILE = [
     "<img src=x onerror=window.__pwned=1>",
@@ -162,9 +171,7 @@ def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
         'get_weather {{"city": "Yes"}} get_weather {{"city": "No"}}'))
     open_notebook(page, lab, name)
     run_all_cells(page)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
-        ".filter(s => s.textContent === 'awaiting approval').length === 2", timeout=90_000)
+    wait_for_approvals(page, 2)
     screenshot(page, "approval-pending")
     cards = page.locator(".jp-OutputArea-output .oairun-tool")
     cards.nth(0).get_by_role("button", name="Approve", exact=True).click()

@@ -147,3 +147,10 @@ def wait_for_badges(page, status: str, count: int = 1, timeout: float = 90_000) 
     page.wait_for_function(
         "([status, count]) => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
         ".filter(b => b.textContent === status).length >= count", arg=[status, count], timeout=timeout)
+
+
+def wait_for_approvals(page, count: int, timeout: float = 90_000) -> None:
+    """Wait until exactly `count` tool cards are awaiting approval."""
+    page.wait_for_function(
+        "count => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
+        ".filter(s => s.textContent === 'awaiting approval').length === count", arg=count, timeout=timeout)
