@@ -266,3 +266,47 @@ def test_a_run_stopped_mid_message_keeps_the_text_so_far_in_its_last_write(assis
     bridge.flush()
     assert bridge.widget.header["status"] == "cancelled"
     assert bridge.widget.messages[-1]["text"].startswith("w0 w1 w2")  # the run ended: its text is written
+
+
+def test_a_widget_read_that_fails_does_not_stop_the_run_and_is_tried_again(server):
+    """A polled run's widget reads its messages and steps at each new status: a read that fails
+    (a flaky proxy) leaves the run going and the widget as it was, then is made again."""
+    from ..support.fault_proxy import Fault, FaultProxy
+
+    failing = {"on": True}
+
+    def plan(first_line: str, number: int) -> Fault:
+        listing = first_line.startswith("GET") and ("/messages" in first_line or "/steps" in first_line)
+        return Fault(status=400) if failing["on"] and listing else Fault()
+    with FaultProxy(server.port, plan=plan) as proxy:
+        oai.configure(base_url=proxy.base_url, max_retries=0)
+        assistant = oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL])
+        run = oai.oai_create_thread_and_run(assistant, thread={"messages": ['get_weather {"city": "Oslo"}']})
+        bridge = RunWidgetBridge(run, rate=1e6)
+        bridge.widget.send = lambda content, buffers=None: None
+        run.wait(env={"get_weather": lambda city: f"sunny in {city}"}, timeout=60)
+        assert run.status == "completed" and any("/steps" in line for line in proxy.requests)
+        assert bridge.widget.records and bridge.widget.steps == []
+        failing["on"] = False
+        bridge.flush()
+        assert "sunny in Oslo" in bridge.widget.messages[-1]["text"]
+        assert [step["status"] for step in bridge.widget.steps] == ["completed", "completed"]
+
+
+def test_the_widget_shows_the_prompt_of_a_run_late_in_a_long_thread(assistant):
+    """The prompt is looked up among the thread's newest messages (the first 20 used to be read:
+    from the 11th turn on, the widget showed no prompt), also for a run shown after later turns."""
+    thread = oai.oai_create_thread()
+    runs = []
+    for turn in range(1, 14):
+        run = oai.oai_create_run(thread.id, assistant, additional_messages=[f"turn {turn}", f"and {turn}"])
+        runs.append(run.wait(timeout=30))
+
+    def prompt(run):
+        bridge = RunWidgetBridge(oai.oai_retrieve_run(thread.id, run.id), rate=1e6)
+        bridge.widget.send = lambda content, buffers=None: None
+        bridge.flush()
+        return [m["text"] for m in bridge.widget.messages if m["role"] == "user"]
+    assert prompt(runs[12]) == ["turn 13", "and 13"]
+    assert prompt(runs[4]) == ["turn 5", "and 5"]
+    assert prompt(runs[0]) == ["turn 1", "and 1"]

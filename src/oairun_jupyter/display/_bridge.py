@@ -10,6 +10,7 @@ text goes into the traits when a message ends, and everything at the end of the 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any, Mapping
@@ -23,7 +24,21 @@ from ._widget_state import header_state, message_state, record_state, step_state
 
 __all__ = ["RunWidgetBridge", "DEFAULT_RATE"]
 
+log = logging.getLogger("oairun_jupyter.display")
+
 DEFAULT_RATE = 10.0  # writes a second: 20 widget messages a second at most
+
+
+def _prompt_of(run_id: str | None, newest_first: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run's prompt: the user's messages just before its own, oldest first. Messages of
+    later turns (a run shown after the fact) come before the run's own in `newest_first`."""
+    own = [i for i, m in enumerate(newest_first) if m.get("run_id") == run_id]
+    prompt = []
+    for message in newest_first[own[-1] + 1 if own else 0:]:
+        if message.get("role") != "user":
+            break
+        prompt.append(message)
+    return prompt[::-1]
 
 
 class RunWidgetBridge:
@@ -120,7 +135,10 @@ class RunWidgetBridge:
     def _timed_flush(self) -> None:
         with self._lock:
             self._timer = None
-        self.flush()
+        try:
+            self.flush()
+        except Exception:  # on the timer's own thread: nobody else would hear of it
+            log.exception("the widget of run %s could not be written", self.run.to_dict().get("id"))
 
     def flush(self) -> None:
         """Write what changed now (also called at the end of a run)."""
@@ -156,12 +174,10 @@ class RunWidgetBridge:
                 self._assistant_asked = True
                 self.assistant_name = oai_retrieve_assistant(payload["assistant_id"], client=client).name
             if payload.get("thread_id") and self.history is None:
-                listed = oai_list_messages(payload["thread_id"], order="asc", classify_response=False,
-                                           client=client)
-                earlier = [m for m in listed["data"] if m.get("run_id") != payload.get("id")]
-                # the prompt of this run: the user messages after the thread's last answer
-                last_answer = max((i for i, m in enumerate(earlier) if m.get("role") != "user"), default=-1)
-                self.history = earlier[last_answer + 1:]
+                # newest first: a thread of any length has this run's prompt among its last messages
+                listed = oai_list_messages(payload["thread_id"], order="desc", limit=100, classify_response=False,
+                                           client=client)["data"]
+                self.history = _prompt_of(payload.get("id"), listed)
         except APIError:
             self.history = self.history or []  # the header shows ids only
 
@@ -172,31 +188,42 @@ class RunWidgetBridge:
         changes: dict[str, Any] = {}
         if "header" in dirty:
             changes["header"] = header_state(payload, self.assistant_name, self.backend)
-        event_data = getattr(run, "event_data", None)
-        if "messages" in dirty:
-            own = list(event_data.messages.values()) if event_data is not None else self._fetched("messages")
+        own = self._listed("messages", dirty)
+        if own is not None:
             history = [m for m in self.history or [] if m.get("run_id") != payload.get("id")]
             changes["messages"] = [message_state(m) for m in history] + [
                 message_state(m, with_text=final or m.get("status") != "in_progress") for m in own]
-        if "steps" in dirty:
-            steps = list(event_data.run_steps.values()) if event_data is not None else self._fetched("steps")
+        steps = self._listed("steps", dirty)
+        if steps is not None:
             waiting = payload.get("status") == "requires_action"
             changes["steps"] = [step_state(s, waiting or final) for s in steps if "type" in s]
         if "records" in dirty:
             changes["records"] = record_state(run.tool_calls)
         return changes
 
-    def _fetched(self, what: str) -> list[dict[str, Any]]:
-        """A polled run's messages or steps, asked of the server (when the run changed)."""
+    def _listed(self, what: str, dirty: set[str]) -> list[dict[str, Any]] | None:
+        """The run's messages or steps when `what` changed (None: unchanged, or not readable now).
+
+        A streamed run's come from its events; a polled run's are asked of the server, and a
+        failed read is tried again at the next write: it never stops the run it shows."""
         run = self.run
+        if what not in dirty:
+            return None
+        event_data = getattr(run, "event_data", None)
+        if event_data is not None:
+            return list((event_data.messages if what == "messages" else event_data.run_steps).values())
         if not run.to_dict().get("id"):
             return []
-        if what == "steps":
-            return oai_list_run_steps(run.thread_id, run.id, order="asc", classify_response=False,
-                                      client=run.client)["data"]
-        listed = oai_list_messages(run.thread_id, order="asc", run_id=run.id, classify_response=False,
-                                   client=run.client)
-        return listed["data"]
+        lister = oai_list_run_steps if what == "steps" else oai_list_messages
+        options = {} if what == "steps" else {"run_id": run.id}
+        try:
+            return lister(*((run.thread_id, run.id) if what == "steps" else (run.thread_id,)), order="asc",
+                          limit=1000, classify_response=False, client=run.client, **options)["data"]
+        except APIError as error:
+            log.info("could not read run %s's %s for its widget (%s); trying again at the next write",
+                     run.id, what, error)
+            self._dirty.add(what)
+            return None
 
     # --- the debugger ---------------------------------------------------------------------
 

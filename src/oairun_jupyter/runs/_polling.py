@@ -18,7 +18,7 @@ from ..protocol import FAILED_STATUSES, SUCCESSFUL_STATUSES, APIConnectionError,
 from ._cancel import abandon, abandon_async, cancel_quietly, cancel_quietly_async
 from ._errors import RunError, RunTimeoutError
 from ._options import WaitOptions
-from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync
+from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync, still_asking
 
 __all__ = ["wait_sync", "wait_async", "raise_for_status"]
 
@@ -82,8 +82,9 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 raise_for_status(run)
                 if run.status == "requires_action":
                     outputs, _ = run_tools_sync(run, namespace, options)
-                    run.submit_tool_outputs(outputs)
-                    answered(run, outputs)
+                    if still_asking(run):  # else cancelled meanwhile: the next poll sees how it ended
+                        run.submit_tool_outputs(outputs)
+                        answered(run, outputs)
                     continue
                 delay = _poll_seconds(reply.headers)
             if deadline is not None and clock.monotonic() + delay > deadline:
@@ -100,7 +101,7 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
     if options.confirm:
         require_approver(run)  # before the run is even created: nothing starts that nobody can approve
     if run._pending is not None:
-        await run.retrieve()
+        await run._aretrieve()
     clock = run._client.config.clock
     deadline = None if options.timeout is None else clock.monotonic() + options.timeout
     failures = 0
@@ -119,8 +120,9 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 raise_for_status(run)
                 if run.status == "requires_action":
                     outputs, _ = await run_tools_async(run, namespace, options)
-                    await run.submit_tool_outputs(outputs)
-                    answered(run, outputs)
+                    if still_asking(run):
+                        await run._asubmit(outputs)
+                        answered(run, outputs)
                     continue
                 delay = _poll_seconds(reply.headers)
             if deadline is not None and clock.monotonic() + delay > deadline:

@@ -135,6 +135,19 @@ class Run(APIObject):
             return self
         return result
 
+    async def _aretrieve(self) -> "Run":
+        """`retrieve` on the running event loop whichever way this Run was made: the async waits
+        use it, so that a sync Run awaited stays sync."""
+        fn, args, options = self._pending or (api.oai_retrieve_run, self._ids(), {})
+        object.__setattr__(self, "_pending", None)
+        return self._absorb(await fn(*args, classify_response=False, async_=True, client=self._client, **options),
+                            True)
+
+    async def _asubmit(self, tool_outputs: list[dict[str, str]]) -> "Run":
+        """`submit_tool_outputs` on the running event loop, whichever way this Run was made."""
+        return self._absorb(await api.oai_submit_tool_outputs(*self._ids(), tool_outputs, classify_response=False,
+                                                              async_=True, client=self._client), True)
+
     def list_steps(self, **kwargs: Any) -> Any:
         """The run's steps (a ListObject of RunStep); keyword arguments go to `oai_list_run_steps`."""
         return self._call(api.oai_list_run_steps, *self._ids(), update=False, **kwargs)
@@ -192,14 +205,12 @@ class Run(APIObject):
                          on_tool_error: str = "submit", tool_timeout: float = 60.0,
                          confirm: bool = False, tools: Any = None) -> "Run":
         """`wait`, without blocking the event loop (the seed's `await`). With `confirm=True`
-        each tool call waits for Approve, Edit or Reject in the run's widget."""
-        if not self._async:
-            object.__setattr__(self, "_async", True)
+        each tool call waits for Approve, Edit or Reject in the run's widget. A sync Run stays
+        sync: its methods go on returning results, not awaitables."""
         options = WaitOptions.make(timeout, on_tool_error, tool_timeout, confirm, tools)
         return await wait_async(self, namespace_for(env), options)
 
     def __await__(self):
-        object.__setattr__(self, "_async", True)
         return wait_async(self, namespace_for(None), WaitOptions.make()).__await__()
 
     def do_tool_calls(self, env: Any = None, *, tool_timeout: float = 60.0, tools: Any = None

@@ -18,6 +18,7 @@ been retrieved; what was received stays in `event_data`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
 import weakref
@@ -41,7 +42,7 @@ from ._observers import notify
 from ._options import WaitOptions, namespace_for
 from ._polling import raise_for_status, wait_async, wait_sync
 from ._run import Run
-from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync
+from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync, still_asking
 
 __all__ = ["RunStream"]
 
@@ -145,6 +146,9 @@ class RunStream(Run):
     # pragma: no mutate end
 
     def _iterate(self, namespace: Any, options: WaitOptions, run_tools: bool) -> Iterator[StreamEvent]:
+        if self._async:
+            raise TypeError("this RunStream was opened for async reading (async_=True): read it with `async for`, "
+                            "`await rs.stream_async(...)` or `await rs.wait_async()`")
         reader = self._take_reader()
         try:
             while reader is not None:
@@ -157,7 +161,8 @@ class RunStream(Run):
                 reader = None
                 if run_tools and self.status == "requires_action":
                     outputs, _ = run_tools_sync(self, namespace, options)
-                    reader = self._continuation(outputs)
+                    # cancelled meanwhile: no continuation to read (wait() follows it by polling)
+                    reader = self._continuation(outputs) if still_asking(self) else None
         except RunStreamError:
             raise  # the run goes on; wait() follows it by polling, the caller decides
         except BaseException as error:  # anything else: the run is cancelled, not left waiting
@@ -242,10 +247,13 @@ class RunStream(Run):
         try:
             if self._reader is not None:
                 try:
-                    async for _ in self._aiterate(namespace, options, True):
-                        if deadline is not None and clock.monotonic() > deadline:
-                            raise self._timed_out(options)
-                    read_to_the_end = True
+                    if self._async:
+                        async for _ in self._aiterate(namespace, options, True):
+                            if deadline is not None and clock.monotonic() > deadline:
+                                raise self._timed_out(options)
+                        read_to_the_end = True
+                    else:  # a sync stream awaited: read on a worker thread, so that the loop goes on;
+                        await self._read_sync_stream_aside(namespace, options, deadline)  # tools: below
                 except RunStreamError as error:
                     if not self._payload.get("id"):
                         raise
@@ -260,6 +268,16 @@ class RunStream(Run):
             raise
         raise_for_status(self)
         return self
+
+    async def _read_sync_stream_aside(self, namespace: Any, options: WaitOptions, deadline: float | None) -> None:
+        """Read a sync stream's segment on a worker thread, within the deadline (its tool calls
+        are then answered by polling, on the caller's loop, where approvals can be asked)."""
+        read = asyncio.to_thread(collections.deque, self._iterate(namespace, options, False), 0)
+        left = None if deadline is None else max(deadline - self._client.config.clock.monotonic(), 0.001)
+        try:
+            await asyncio.wait_for(read, left)
+        except asyncio.TimeoutError:
+            raise self._timed_out(options) from None
 
     def _timed_out(self, options: WaitOptions) -> RunTimeoutError:
         return RunTimeoutError(f"run {self.id} did not finish within {options.timeout:g} s and was cancelled; "
@@ -305,6 +323,9 @@ class RunStream(Run):
     # pragma: no mutate end
 
     async def _aiterate(self, namespace: Any, options: WaitOptions, run_tools: bool) -> AsyncIterator[StreamEvent]:
+        if not self._async:
+            raise TypeError("this RunStream reads synchronously (it was made without async_=True): read it with "
+                            "`for`, `rs.stream(...)` or `rs.wait()`; `await rs` also works")
         if options.confirm and run_tools:
             require_approver(self)  # approval fails closed: nothing is read or run that nobody can approve
         reader = self._take_reader()
@@ -319,7 +340,7 @@ class RunStream(Run):
                 reader = None
                 if run_tools and self.status == "requires_action":
                     outputs, _ = await run_tools_async(self, namespace, options)
-                    reader = await self._acontinuation(outputs)
+                    reader = await self._acontinuation(outputs) if still_asking(self) else None
         except RunStreamError:
             raise
         except BaseException as error:  # also asyncio's cancellation (an interrupted `await` cell)
@@ -338,7 +359,7 @@ class RunStream(Run):
     async def _abroken(self, error: APIError) -> RunStreamError:
         if self._payload.get("id"):
             try:
-                await self.retrieve()
+                await self._aretrieve()
             except APIError:
                 pass
         return RunStreamError(f"the stream of run {self._payload.get('id')} broke ({error}); the run is "

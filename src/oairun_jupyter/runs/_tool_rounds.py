@@ -17,11 +17,13 @@ from ..tools import (
     remember_grant,
     server_grant,
 )
+from ._approvals import ApprovalWindow
 from ._errors import RunProtocolError, ToolCallError
 from ._observers import approver_of, notify
 from ._options import WaitOptions
 
-__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver", "tool_grant", "answered"]
+__all__ = ["run_tools_sync", "run_tools_async", "rerun_tool_call", "require_approver", "tool_grant", "answered",
+           "still_asking"]
 
 
 def tool_grant(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> ToolGrant:
@@ -114,12 +116,24 @@ def require_approver(run: Any) -> None:
 async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitOptions,
                           on_record: Any = None) -> tuple[list[dict[str, str]], list[ToolCallRecord]]:
     """`run_tools_sync` on the running event loop. With `confirm`, each call waits for the run's
-    approver; with nobody to ask (no widget shown), every call is rejected: approval fails closed."""
-    approve = (approver_of(run) or _nobody_to_ask) if options.confirm else None
-    executor = ToolExecutor(namespace, tool_grant(run, namespace, options), timeout=options.tool_timeout,
-                            approve=approve)
-    records = await executor.run_async(_new_calls(run), on_record or _tracker(run))
+    approver while the run waits for it (see `_approvals`); with nobody to ask (no widget
+    shown), every call is rejected: approval fails closed."""
+    grant = tool_grant(run, namespace, options)
+    calls = _new_calls(run)
+    if not options.confirm:
+        executor = ToolExecutor(namespace, grant, timeout=options.tool_timeout)
+        records = await executor.run_async(calls, on_record or _tracker(run))
+        return _outputs(run, records, options), records
+    async with ApprovalWindow(run, approver_of(run) or _nobody_to_ask) as window:
+        executor = ToolExecutor(namespace, grant, timeout=options.tool_timeout, approve=window.approve)
+        records = await executor.run_async(calls, on_record or _tracker(run))
     return _outputs(run, records, options), records
+
+
+def still_asking(run: Any) -> bool:
+    """Whether the run still waits for the round's outputs (a cancel may have come meanwhile,
+    from `%oai cancel` on another thread or from the approval window's look at the server)."""
+    return run.status == "requires_action"
 
 
 def rerun_tool_call(run: Any, call_id: str, arguments: str | None, namespace: Mapping[str, Any],

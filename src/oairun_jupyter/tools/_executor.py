@@ -56,7 +56,8 @@ class ToolExecutor:
         self.namespace = namespace
         self.grant = grant
         self.timeout = timeout
-        self.approve = approve  # async: (record) -> ("approve", arguments or None) | ("reject", None)
+        # async: (record) -> ("approve", arguments or None) | ("reject", None) | ("withdrawn", reason)
+        self.approve = approve
 
     def prepare(self, call: Mapping[str, Any], seen_ids: set[str] | None = None
                 ) -> tuple[ToolCallRecord, Callable[..., Any] | None, dict]:
@@ -221,12 +222,15 @@ class ToolExecutor:
 
 
     async def _decide(self, call: Mapping[str, Any], item: tuple) -> tuple:
-        """Ask the user about a call that may run: approve (maybe with edited arguments) or reject."""
+        """Ask the user about a call that may run: approve (maybe with edited arguments), reject,
+        or withdrawn (the run stopped waiting before a decision came)."""
         record, fn, _ = item
         if fn is None:
             return item
         decision, arguments = await self.approve(record)
-        if decision == "reject":
+        if decision == "withdrawn":
+            return record.refuse(str(arguments)), None, None
+        if decision != "approve":  # only an explicit Approve runs the call
             return record.refuse(f"the user rejected this call of {record.name}"), None, None
         if arguments is not None:
             edited = {**call, "function": {**(call.get("function") or {}), "arguments": arguments}}
