@@ -91,3 +91,18 @@ def test_a_limit_within_one_page_is_one_request():
         runs = oai.oai_list_runs("thread_1", limit=10, order="desc")
     assert len(runs) == 10 and len(server.received) == 1
     assert dict(server.received[0].query) == {"limit": "10", "order": "desc"}
+
+
+def test_a_limit_above_one_page_with_before_reads_backwards(server):
+    """`before` alone pages backwards: each next page is the one before the first item read (the
+    pager used to follow `after` from the cursor: 100 items and has_more False)."""
+    thread = oai.oai_create_thread()
+    ids = [oai.oai_create_message(thread.id, f"m{n}").id for n in range(260)]
+    newer_first = oai.oai_list_messages(thread.id, limit=150, before=ids[10], order="desc")
+    assert [m.id for m in newer_first] == ids[11:161][::-1] and newer_first.has_more is True
+    older_first = oai.oai_list_messages(thread.id, limit=150, before=ids[200], order="asc")
+    assert [m.id for m in older_first] == ids[50:200] and older_first.has_more is True
+    everything_before = asyncio.run(oai.oai_list_messages(thread.id, limit=1000, before=ids[120], order="asc",
+                                                          async_=True))
+    assert [m.id for m in everything_before] == ids[:120] and everything_before.has_more is False
+    assert (everything_before.first_id, everything_before.last_id) == (ids[0], ids[119])

@@ -67,3 +67,36 @@ def test_a_sync_stream_read_with_async_for_says_how_to_read_it(assistant):
             await stream.stream_async()
     asyncio.run(main())
     assert stream.wait(env={"get_weather": _weather}, timeout=30).status == "completed"  # still readable
+
+
+class _PairError(Exception):
+    """An exception that cannot be rebuilt from its args (its __init__ takes two)."""
+
+    def __init__(self, low, high):
+        super().__init__(f"{low} is above {high}")
+
+
+def test_a_run_whose_tool_raised_any_exception_clones_deeply_and_pickles(assistant):
+    import pickle
+
+    def get_weather(city):
+        raise _PairError(3, 1)
+    run = _start(assistant, False).wait(env={"get_weather": get_weather}, timeout=30)
+    twin = run.clone(deep=True)
+    assert twin.tool_calls[0] is not run.tool_calls[0] and twin.tool_calls[0].error == "_PairError: 3 is above 1"
+    assert twin.tool_calls[0].exception is run.tool_calls[0].exception  # shared: it cannot be copied
+    back = pickle.loads(pickle.dumps(run))
+    assert back.tool_calls[0].error == "_PairError: 3 is above 1" and back.tool_calls[0].exception is None
+    assert "_PairError" in back.tool_calls[0].traceback
+
+
+def test_a_streams_clone_shares_neither_the_live_stream_nor_its_events(assistant):
+    stream = _start(assistant, True)
+    twin = stream.clone()
+    stream.wait(env={"get_weather": _weather}, timeout=30)  # the original alone reads the stream
+    assert stream.status == "completed" and twin.status is None and twin.event_data.messages == {}
+    later = stream.clone(deep=True)
+    assert later.event_data.messages == stream.event_data.messages
+    assert later.event_data.messages is not stream.event_data.messages
+    with pytest.raises(RuntimeError, match="already read"):
+        next(iter(later))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -190,3 +191,24 @@ def test_the_database_and_its_folder_are_private_to_their_owner(tmp_path, monkey
     loose.chmod(0o644)
     Store(loose).close()  # a file the user named is made private too
     assert loose.stat().st_mode & 0o777 == 0o600
+
+
+def test_stopping_the_server_ends_an_open_stream_and_stops_serving():
+    """`%oai local stop` (LocalServer.stop) with a stream open used to wait for that stream
+    (its join timed out) and leave the server answering on its thread; now the run ends
+    `failed`, its stream says so and closes, the server's thread ends and the port refuses."""
+    local = start_local_server(pace=0.05)
+    try:
+        oai.configure(base_url=local.base_url)
+        assistant = make_assistant()
+        stream = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 100000"]}, stream=True)
+        events = iter(stream)
+        while next(events).event != "thread.message.delta":
+            pass
+    finally:
+        local.stop()
+    assert not local._thread.is_alive(), "the server still runs after stop()"
+    rest = [event.event for event in events]
+    assert rest[-1] == "thread.run.failed" and "server was stopped" in stream.last_error["message"]
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", local.port), timeout=5).close()

@@ -111,13 +111,19 @@ async def fetch_async(endpoint: Endpoint, client: Client | None = None) -> Respo
 
 
 class _Pager:
-    """Joins pages into one list: asks for `limit` items, 100 a page, while the server has more."""
+    """Joins pages into one list: asks for `limit` items, 100 a page, while the server has more.
+
+    Forwards (the usual way) each page follows the last one's `last_id` as `after`. With only a
+    `before` cursor the list is read backwards: each page is the one just before the first item
+    read so far (`before` its `first_id`), and goes in front of it."""
 
     def __init__(self, endpoint: Endpoint, limit: int | None) -> None:
         self.endpoint = endpoint
         self.wanted = limit
         self.items: list[Any] = []
         self.last_page: dict[str, Any] | None = None
+        params = endpoint.params or {}
+        self.backwards = params.get("before") is not None and params.get("after") is None
 
     def next_endpoint(self) -> Endpoint | None:
         """The request for the next page, or None when the list is complete."""
@@ -127,7 +133,10 @@ class _Pager:
                 return None
             if self.wanted is not None and len(self.items) >= self.wanted:
                 return None
-            params["after"] = self.last_page["last_id"]
+            if self.backwards:
+                params["before"] = self.last_page["first_id"]
+            else:
+                params["after"] = self.last_page["last_id"]
         if self.wanted is not None:
             params["limit"] = min(self.wanted - len(self.items), PAGE_SIZE)
         return Endpoint(self.endpoint.method, self.endpoint.path, params)
@@ -135,7 +144,8 @@ class _Pager:
     def add(self, page: dict[str, Any]) -> None:
         """Take one page's payload."""
         self.last_page = page
-        self.items.extend(page.get("data") or [])
+        data = list(page.get("data") or [])
+        self.items = data + self.items if self.backwards else self.items + data
 
     def result(self, classify_response: bool, client: Client) -> Any:
         """The joined list, shaped like one page of the service."""

@@ -9,6 +9,7 @@ the kernel's stop button cancels the run.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import weakref
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = ["run_mimebundle", "widget_for", "bridge_of", "drive_elsewhere", "flus
 # as long as its widget does), and the runs whose driving someone else took on.
 _bridges = IdentityTable()
 _driven = IdentityTable()
+_tasks: set[asyncio.Task] = set()  # async runs being driven on the kernel's loop
 
 
 def _kernel_shell() -> Any:
@@ -72,6 +74,29 @@ def flush(run: Any) -> None:
         bridge.flush()
 
 
+async def _drive_async(run: Any, namespace: Any) -> None:
+    try:
+        await run.wait(env=namespace)  # an async Run's wait is awaitable
+    except RunError as error:
+        print(str(error), file=sys.stderr)
+    finally:
+        flush(run)
+
+
+def _drive_on_kernel_loop(run: Any, namespace: Any) -> None:
+    """An async run shown in a cell is driven by a task on the kernel's event loop (where its
+    transport lives), from the end of the cell on: the kernel stays free meanwhile."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        print(f"run {run.id} is async and this kernel runs no event loop to drive it: "
+              "`await run` in a cell drives it", file=sys.stderr)
+        return
+    task = loop.create_task(_drive_async(run, namespace))
+    _tasks.add(task)  # the loop holds tasks weakly
+    task.add_done_callback(_tasks.discard)
+
+
 def _drive_after_cell(shell: Any, run: Any) -> None:
     if _driven.get(run):
         return
@@ -80,6 +105,9 @@ def _drive_after_cell(shell: Any, run: Any) -> None:
     def drive(*_: Any) -> None:
         shell.events.unregister("post_run_cell", drive)
         if run.is_terminal or getattr(run, "_reader", "unread") is None:
+            return
+        if run._async:
+            _drive_on_kernel_loop(run, shell.user_ns)
             return
         try:
             run.wait(env=shell.user_ns)

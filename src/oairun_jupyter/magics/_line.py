@@ -7,8 +7,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ..api import oai_cancel_run, oai_list_messages
-from ..protocol import APIError
+from ..api import oai_list_messages, oai_retrieve_assistant
 from ..transport import configure, environment_key_for, get_client
 from ._session import Session
 
@@ -36,9 +35,10 @@ def _config(session: Session, settings: list[str]) -> None:
             configure(base_url=value, api_key=session.local_key if local else environment_key_for(value))
             session.assistant_id = session.thread_id = None
         elif name == "model":
-            session.model = value
-        elif name == "assistant":
-            session.assistant_id = value
+            session.model = value or None  # empty: the server's default model again
+        elif name == "assistant":  # looked up now: an id that fails is not kept to fail every later cell
+            session.ensure_server()
+            session.assistant_id = oai_retrieve_assistant(value).id
         else:
             raise UsageError(f"unknown setting {name!r}: base_url, model or assistant (the API key is read "
                              "from OPENAI_API_KEY, or set with oai_set_api_key())")
@@ -78,17 +78,13 @@ def _runs(session: Session) -> None:
 
 
 def _cancel(session: Session) -> None:
-    active = [r for r in reversed(session.runs) if r.to_dict().get("id") and not r.is_terminal]
+    active = session.active_runs()
     if not active:
         print("no run is in progress")
         return
     for run in active:  # one that cannot be cancelled does not keep the others running
-        try:
-            run._set_payload(oai_cancel_run(run.thread_id, run.id, classify_response=False, client=run.client))
-        except APIError as error:
-            print(f"could not cancel {run.id}: {error}")
-        else:
-            print(f"cancelling {run.id}")
+        error = session.cancel(run)
+        print(f"could not cancel {run.id}: {error}" if error else f"cancelling {run.id}")
 
 
 def run_line_command(line: str, session: Session, shell: Any) -> None:

@@ -8,6 +8,7 @@ notebook's namespace; the kernel's stop button cancels the run on the server.
 from __future__ import annotations
 
 import asyncio
+import keyword
 import string
 import sys
 import threading
@@ -21,7 +22,7 @@ from IPython.display import display
 from ..api import oai_create_run
 from ..display import drive_elsewhere, flush
 from ..protocol import APIConnectionError, APIError, APIObject
-from ..runs import RunError
+from ..runs import RunError, WaitOptions
 from ..tools import tools_from_namespace
 from ._line import run_line_command
 from ._session import Session
@@ -41,9 +42,11 @@ def interpolate(text: str, namespace: dict[str, Any]) -> str:
     """The cell with `{name}` filled from the namespace (`{{` and `}}` for literal braces)."""
     try:
         return _Formatter().vformat(text, (), namespace)
-    except (ValueError, IndexError, AttributeError) as error:
-        raise UsageError(f"could not fill the cell's {{...}} placeholders ({error}); write {{{{ and }}}} "
-                         "for literal braces") from None
+    except UsageError:
+        raise
+    except Exception as error:  # {d[missing]}, {n[0]}, {x:bad}, a __format__ that raises: the user's values
+        raise UsageError(f"could not fill the cell's {{...}} placeholders ({type(error).__name__}: {error}); "
+                         "write {{ and }} for literal braces") from None
 
 
 def _object_or_id(value: str | None, namespace: dict[str, Any]) -> Any:
@@ -60,6 +63,18 @@ def _one_line(error: BaseException) -> UsageError:
         return UsageError(f"{error} (`%oai local start` runs the offline server, `%oai config` shows where "
                           "requests go)")
     return UsageError(str(error))
+
+
+def _show_final(run: Any, shown: Any) -> None:
+    """The run's last changes to its widget, and its final transcript to the output it was shown
+    in (what a saved or exported notebook keeps beside the widget)."""
+    flush(run)
+    if shown is not None:
+        try:
+            shown.update(run)
+        except Exception as error:  # the kernel's output may be gone (a closed channel): the run is not
+            print(f"oairun: could not update run {run.id}'s output ({type(error).__name__}: {error})",
+                  file=sys.stderr)
 
 
 @magics_class
@@ -85,6 +100,7 @@ class OaiMagics(Magics):
     @argument("--confirm", action="store_true", help="approve each tool call in the widget (with --background)")
     @argument("--on-tool-error", choices=("submit", "raise"), default="submit",
               help="submit: the model sees a failing tool's error (default); raise: stop the run")
+    @argument("--tool-timeout", type=float, default=60.0, help="seconds each tool call may take (default 60)")
     @argument("--quiet", action="store_true", help="show no widget")
     @cell_magic
     def oai_run(self, line: str, cell: str) -> None:
@@ -106,6 +122,12 @@ class OaiMagics(Magics):
         if args.confirm and args.quiet:
             raise UsageError("--confirm asks for each tool call's approval in the run's widget, which --quiet "
                              "hides: drop --quiet (nothing was started)")
+        if args.out and not (args.out.isidentifier() and not keyword.iskeyword(args.out)):
+            raise UsageError(f"--out takes a variable name, got {args.out!r} (nothing was started)")
+        try:  # checked before anything starts: a bad option must not leave a run nobody waits for
+            WaitOptions.make(None, args.on_tool_error, args.tool_timeout)
+        except ValueError as error:
+            raise UsageError(f"--tool-timeout: {error} (nothing was started)") from None
         session = Session.get()
         try:
             run = self._start(args, text, namespace, session)
@@ -116,26 +138,24 @@ class OaiMagics(Magics):
         if args.out:
             namespace[args.out] = run
         drive_elsewhere(run)  # the magic drives it, not the display hook
-        if not args.quiet:
-            display(run)
+        # shown with an id: once the run ends, its saved text and HTML are its final transcript
+        shown = None if args.quiet else display(run, display_id=True)
         if args.background:
-            self._drive_in_background(run, args, namespace, session)
+            self._drive_in_background(run, args, namespace, session, shown)
             return
-        self._drive(run, args, namespace)
+        self._drive(run, args, namespace, shown)
 
     def _start(self, args: Any, text: str, namespace: dict[str, Any], session: Session) -> Any:
         session.ensure_server()
-        if args.model:
-            session.model = session.model or args.model
-        assistant = _object_or_id(args.assistant, namespace) or session.default_assistant()
+        chosen = _object_or_id(args.assistant, namespace)
+        assistant = chosen or session.default_assistant()
+        # the session's own assistant runs on the session's model of now (`%oai config model=`)
+        model = args.model or (None if chosen else session.model)
         thread_arg = _object_or_id(args.thread, namespace)
         if thread_arg == "new":
             thread = session.current_thread(new=True)
-        elif thread_arg:
-            thread = thread_arg
-            session.thread_id = thread_arg if isinstance(thread_arg, str) else thread_arg.id
-        else:
-            thread = session.current_thread()
+        else:  # a thread given by -t becomes the session's once a run was started on it
+            thread = thread_arg or session.current_thread()
         tools = None
         if args.tools:
             try:
@@ -145,18 +165,22 @@ class OaiMagics(Magics):
         tool_choice = args.tool_choice
         if tool_choice and tool_choice not in ("none", "auto", "required"):
             tool_choice = {"type": "function", "function": {"name": tool_choice}}
-        return oai_create_run(
-            thread, assistant, model=args.model, instructions=args.instructions,
+        run = oai_create_run(
+            thread, assistant, model=model, instructions=args.instructions,
             additional_instructions=args.additional_instructions, additional_messages=[text], tools=tools,
             temperature=args.temperature, top_p=args.top_p, max_prompt_tokens=args.max_prompt_tokens,
             max_completion_tokens=args.max_completion_tokens, tool_choice=tool_choice,
             # approvals wait on the async client in the background thread: a polled run there
             response_format=args.response_format, stream=not (args.no_stream or args.confirm))
+        # the session keeps only what a started run proved: its thread, and a first -m as its model
+        session.thread_id = thread if isinstance(thread, str) else thread.id
+        session.model = session.model or args.model
+        return run
 
     @staticmethod
-    def _drive(run: Any, args: Any, namespace: dict[str, Any]) -> None:
+    def _drive(run: Any, args: Any, namespace: dict[str, Any], shown: Any) -> None:
         try:
-            run.wait(env=namespace, on_tool_error=args.on_tool_error, timeout=None)
+            run.wait(env=namespace, on_tool_error=args.on_tool_error, tool_timeout=args.tool_timeout, timeout=None)
         except KeyboardInterrupt:
             print(f"oairun: run {run.id} cancelled on the server (interrupted)", file=sys.stderr)
         except RunError as error:
@@ -164,21 +188,23 @@ class OaiMagics(Magics):
         except APIError as error:
             raise _one_line(error) from None
         finally:
-            flush(run)
+            _show_final(run, shown)
 
     @staticmethod
-    def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session) -> None:
+    def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session,
+                             shown: Any) -> None:
         def drive() -> None:
             try:
                 if args.confirm:
                     asyncio.run(run.wait_async(env=namespace, on_tool_error=args.on_tool_error,
-                                               timeout=None, confirm=True))
+                                               tool_timeout=args.tool_timeout, timeout=None, confirm=True))
                 else:
-                    run.wait(env=namespace, on_tool_error=args.on_tool_error, timeout=None)
+                    run.wait(env=namespace, on_tool_error=args.on_tool_error, tool_timeout=args.tool_timeout,
+                             timeout=None)
             except (RunError, APIError) as error:
                 print(f"oairun: {error}", file=sys.stderr)
             finally:
-                flush(run)
+                _show_final(run, shown)
 
         worker = threading.Thread(target=drive, name="oairun-background-run", daemon=True)
         session.background.append((run, worker))

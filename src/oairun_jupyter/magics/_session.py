@@ -9,12 +9,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import oai_create_assistant, oai_create_thread
+from ..api import oai_cancel_run, oai_create_assistant, oai_create_thread
+from ..protocol import APIError
 from ..transport import DEFAULT_BASE_URL, config_from_env, configure, environment_key_for, get_client
 
 __all__ = ["Session", "DEFAULT_ASSISTANT_NAME"]
 
 DEFAULT_ASSISTANT_NAME = "oairun assistant"
+BACKGROUND_GRACE_SECONDS = 5.0  # how long `%oai local stop` lets a cancelled background run's waiter end
 
 
 @dataclass
@@ -48,7 +50,11 @@ class Session:
         return self.local is None and config.base_url == DEFAULT_BASE_URL and not config.api_key
 
     def start_local(self, quiet: bool = False) -> str:
-        """Start the embedded local server (scripted backend) and point the client at it."""
+        """Start the embedded local server (scripted backend) and point the client at it (back
+        at it, when it runs and `%oai config base_url=` pointed elsewhere)."""
+        if self.local is not None and get_client().config.base_url != self.local.base_url:
+            configure(base_url=self.local.base_url, api_key=self.local_key)
+            self.assistant_id = self.thread_id = None  # those lived on the other server
         if self.local is None:
             # server start-up: the server package is loaded only when a session needs one
             from ..server import start_local_server
@@ -64,9 +70,32 @@ class Session:
             self.told_about_local = True
         return self.local.base_url
 
+    def cancel(self, run: Any) -> APIError | None:
+        """Cancel `run` on its server (its state from the answer); the error if it could not be."""
+        try:
+            run._set_payload(oai_cancel_run(run.thread_id, run.id, classify_response=False, client=run.client))
+        except APIError as error:
+            return error
+        return None
+
+    def active_runs(self) -> list[Any]:
+        """The session's runs still going as far as this kernel knows, newest first."""
+        return [r for r in reversed(self.runs) if r.to_dict().get("id") and not r.is_terminal]
+
     def stop_local(self) -> bool:
+        """Stop the local server: its background runs are cancelled first and their waiters given
+        a moment to end (they see the cancel at their next look), then the server stops, which
+        ends every run and stream still open on it."""
         if self.local is None:
             return False
+        base_url = self.local.base_url
+        waiting = [(run, worker) for run, worker in self.background
+                   if worker.is_alive() and run.client.config.base_url == base_url]
+        for run, _ in waiting:
+            if not run.is_terminal:
+                self.cancel(run)
+        for _, worker in waiting:
+            worker.join(BACKGROUND_GRACE_SECONDS)
         self.local.stop()
         self.local = None
         self.assistant_id = self.thread_id = None
@@ -91,8 +120,9 @@ class Session:
         return self.assistant_id
 
     def current_thread(self, new: bool = False) -> str:
+        """The session's thread, or a new one (kept by the caller once a run started on it)."""
         if new or self.thread_id is None:
-            self.thread_id = oai_create_thread().id
+            return oai_create_thread().id
         return self.thread_id
 
     def remember(self, run: Any) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..tools import names_of_tools, namespace_of
 
-__all__ = ["WaitOptions", "namespace_for"]
+__all__ = ["WaitOptions", "namespace_for", "MAX_TOOL_TIMEOUT"]
+
+MAX_TOOL_TIMEOUT = 365 * 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -28,15 +31,21 @@ class WaitOptions:
         if on_tool_error not in ("submit", "raise"):
             raise ValueError(f"on_tool_error must be 'submit' (the model sees the error) or 'raise', "
                              f"got {on_tool_error!r}")
-        if timeout is not None and not timeout > 0:  # NaN too: it would wait forever
+        if timeout is not None and not (_is_number(timeout) and timeout > 0):  # NaN too: it would wait forever
             raise ValueError(f"timeout must be a number of seconds above 0 or None, got {timeout!r}")
-        if not tool_timeout > 0:
-            raise ValueError(f"tool_timeout must be a number of seconds above 0, got {tool_timeout!r}")
+        # NaN and infinity too: the clocks cannot wait that
+        if not (_is_number(tool_timeout) and 0 < tool_timeout <= MAX_TOOL_TIMEOUT):
+            raise ValueError(f"tool_timeout must be a number of seconds above 0 and at most {MAX_TOOL_TIMEOUT:g} "
+                             f"(a year), got {tool_timeout!r}")
         if tools is not None and (isinstance(tools, (str, bytes)) or not hasattr(tools, "__iter__")):
             raise ValueError(f"tools= takes a list of functions, tool() objects or names (tools=[] for "
                              f"none), got {type(tools).__name__}")
         return cls(timeout, on_tool_error, tool_timeout, confirm,
                    None if tools is None else names_of_tools(tools))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy's numbers too
 
 
 def namespace_for(env: Any) -> Mapping[str, Any]:

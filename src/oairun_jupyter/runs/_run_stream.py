@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import copy
 import dataclasses
 import logging
 import weakref
@@ -110,6 +111,21 @@ class RunStream(Run):
         object.__setattr__(self, "_reader", None)
         self._reader_closer.detach()  # whoever reads it now closes it
         return reader
+
+    def clone(self, deep: bool = False) -> "RunStream":
+        """A copy of this RunStream's state (with `deep=True`, of its events' data too). The live
+        stream stays with this one, which alone reads it; the copy, waited on, follows the run by
+        polling."""
+        twin = super().clone(deep)
+        data = RunEventData()
+        data.thread, data.run = self.event_data.thread, self.event_data.run
+        data.messages, data.run_steps = dict(self.event_data.messages), dict(self.event_data.run_steps)
+        object.__setattr__(twin, "event_data", copy.deepcopy(data) if deep else data)
+        object.__setattr__(twin, "_reader", None)
+        closer = weakref.finalize(twin, _close_reader, None, None)
+        closer.detach()  # nothing of its own to close
+        object.__setattr__(twin, "_reader_closer", closer)
+        return twin
 
     def _absorb_event(self, event: StreamEvent) -> None:
         data = _plain(event.data)

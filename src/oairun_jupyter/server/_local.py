@@ -17,9 +17,11 @@ from ._app import create_app
 from ._store import Store
 from .backends import make_backend
 
-__all__ = ["LocalServer", "start_local_server", "check_exposure", "HEADER_READ_SECONDS"]
+__all__ = ["LocalServer", "start_local_server", "check_exposure", "HEADER_READ_SECONDS", "GRACEFUL_SHUTDOWN_SECONDS"]
 
 HEADER_READ_SECONDS = 10.0  # a request's head must arrive within this, from its first byte or the connection
+# once the runs have stopped, how long a request still being answered may take before it is cut
+GRACEFUL_SHUTDOWN_SECONDS = 2
 
 
 def check_exposure(host: str, server_key: str | None) -> None:
@@ -80,6 +82,22 @@ class _GuardedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
+class _RunsFirstServer(uvicorn.Server):
+    """uvicorn waits for the open responses to end before it tells the app to shut down, and a
+    run's stream ends only with its run: so the runs are stopped first (they end `failed`, their
+    streams say so and close), then uvicorn's own shutdown finds nothing left to wait for."""
+
+    def __init__(self, config: uvicorn.Config, stop_runs: Any) -> None:
+        super().__init__(config)
+        self._stop_runs = stop_runs
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        for server in self.servers:  # no new request while the runs stop
+            server.close()
+        await self._stop_runs()
+        await super().shutdown(sockets)
+
+
 class LocalServer:
     """A runs server on a thread of this process; `base_url` to talk to it, `stop()` to end it."""
 
@@ -91,8 +109,9 @@ class LocalServer:
         self._socket.bind((host, port))
         self.host, self.port = host, self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                                http=self._protocol(header_seconds))
-        self._server = uvicorn.Server(config)
+                                http=self._protocol(header_seconds),
+                                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+        self._server = _RunsFirstServer(config, app.state.engine.shutdown)
         self._thread = threading.Thread(target=self._serve, name="oairun-server", daemon=True)
         self._error: BaseException | None = None
 

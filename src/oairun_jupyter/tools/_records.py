@@ -5,6 +5,7 @@ The run keeps one per call (`run.tool_calls`); the debugger shows them and adds 
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import traceback
 from dataclasses import dataclass, field
@@ -61,6 +62,25 @@ class ToolCallRecord:
         if self.started_at is None or self.ended_at is None:
             return None
         return (self.ended_at - self.started_at).total_seconds()
+
+    def __copy__(self) -> "ToolCallRecord":
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(vars(self))
+        return twin
+
+    def __deepcopy__(self, memo: dict) -> "ToolCallRecord":
+        # the exception is shared, not copied: many cannot be rebuilt from their args (an
+        # __init__ with other parameters); the grant is immutable
+        twin = type(self).__new__(type(self))
+        memo[id(self)] = twin
+        for name, value in vars(self).items():
+            setattr(twin, name, value if name in ("exception", "grant") else copy.deepcopy(value, memo))
+        return twin
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickle keeps what the exception said (error, traceback), not the object: many cannot
+        # be rebuilt when loaded, and the whole run's pickle would fail with it
+        return {**vars(self), "exception": None}
 
     def refuse(self, reason: str) -> "ToolCallRecord":
         reason = valid_text(reason)

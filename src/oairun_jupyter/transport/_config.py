@@ -6,6 +6,8 @@ import dataclasses
 import os
 from typing import Mapping
 
+import httpx
+
 from .._secrets import Secret, without_credentials
 from ._clock import SYSTEM_CLOCK, Clock
 
@@ -41,6 +43,20 @@ class Timeouts:
                 raise ValueError(f"timeout {name!r} must be a number of seconds above 0, got {value!r}")
 
 
+def _check_url(url: str, shown: str) -> None:
+    """A base URL every request can be sent to: parsed now, not at the first request."""
+    try:
+        parsed = httpx.URL(url)
+        problem = None if parsed.host else "it names no host"
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            problem = f"port {parsed.port} is not between 1 and 65535"
+    except httpx.InvalidURL as error:  # its message names the character or port, never the URL
+        problem = str(error)
+    if problem:
+        raise ValueError(f"base_url {shown!r} is not a valid URL ({problem}); write it as "
+                         "http://host:port/v1, with an IPv6 host in brackets: http://[::1]:8000/v1")
+
+
 @dataclasses.dataclass(frozen=True)
 class ClientConfig:
     """Everything a client needs to talk to an Assistants-compatible server.
@@ -68,6 +84,7 @@ class ClientConfig:
             raise ValueError(
                 f"base_url must start with http:// or https://, got {self.shown_base_url!r}; "
                 "for the local server use the URL printed by `oairun-jupyter serve`")
+        _check_url(self.base_url, self.shown_base_url)
 
     @property
     def shown_base_url(self) -> str:

@@ -1,0 +1,168 @@
+"""The magics in a real kernel (nbclient) leave every run and the session in a known state
+(issue 14): each way out of `%%oai_run` ends its run on the server and leaves the thread free;
+the session keeps no value that failed; `%oai cancel` ends an approval wait for good; `%oai local
+stop` does not wait on an open stream; an async run shown in a cell is driven; and the saved
+output of a run is its final transcript."""
+
+from __future__ import annotations
+
+from ..support.notebooks import execute, make_notebook, outputs_text
+
+PRELUDE = r"""
+%load_ext oairun_jupyter
+import asyncio, sys, threading, time
+from oairun_jupyter import oai_retrieve_run
+from oairun_jupyter.display import bridge_of
+from oairun_jupyter.magics._session import Session
+ran = []
+def get_weather(city: str) -> str:
+    ran.append(city)
+    return f"sunny in {city}"
+def exits(city: str) -> str:
+    sys.exit(3)
+def interrupts(city: str) -> str:
+    raise KeyboardInterrupt
+def surrogate(city: str) -> str:
+    return "x\ud800y"
+def slow(city: str) -> str:
+    time.sleep(30)
+    return "late"
+def on_server(run):
+    print(oai_retrieve_run(run.thread_id, run.id).status)
+def until(check, seconds=30):
+    end = time.monotonic() + seconds
+    while not check() and time.monotonic() < end:
+        time.sleep(0.01)
+d, n = {"a": 1}, 5
+"""
+
+WAYS_OUT = {  # a way out of %%oai_run -> the run's status on the server after it
+    '%%oai_run --tools exits\nexits {{"city": "A"}}': "cancelled",
+    '%%oai_run --tools interrupts\ninterrupts {{"city": "A"}}': "cancelled",
+    '%%oai_run --tools surrogate\nsurrogate {{"city": "A"}}': "completed",
+    '%%oai_run --tool-timeout 0.5 --tools slow\nslow {{"city": "A"}}': "completed",
+    '%%oai_run --tools get_weather --on-tool-error raise\nget_weather {{"city": 1}}': "completed",
+}
+
+
+def _stdout(cell) -> str:
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
+def _stderr(cell) -> str:
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stderr")
+
+
+def _flowing_id(cells) -> str:
+    """The id of the streamed background run, as the cell that saw it flowing printed it."""
+    return _stderr(cells[7]).strip().splitlines()[-1]
+
+
+def _usage_error(cell) -> str:
+    lines = [line for line in _stderr(cell).strip().splitlines() if not line.startswith("oairun: started")]
+    assert not [o for o in cell.outputs if o.output_type == "error"], cell.source  # no traceback
+    assert len(lines) == 1 and lines[0].startswith("UsageError: "), (cell.source, lines)
+    return lines[0]
+
+
+def test_every_way_out_of_the_magic_ends_the_run_and_frees_the_thread():
+    cells = [PRELUDE, "%%oai_run\nhello", "first = _oai_run"]
+    for way in WAYS_OUT:
+        cells += [way, "on_server(_oai_run)\nprint(_oai_run.thread_id == first.thread_id)"]
+    cells += ["%%oai_run --tools get_weather\nget_weather {{\"city\": \"Oslo\"}}",
+              "print(_oai_run.status, _oai_run.thread_id == first.thread_id, _oai_run.tool_calls[0].output)"]
+    notebook = execute(make_notebook(*cells), allow_errors=True, timeout=180)
+    for index, expected in enumerate(WAYS_OUT.values()):
+        way, check = notebook.cells[3 + 2 * index], notebook.cells[4 + 2 * index]
+        assert outputs_text(check).split() == [expected, "True"], (way.source, outputs_text(check), _stderr(way))
+    exit_cell = notebook.cells[3]
+    assert "SystemExit" in outputs_text(exit_cell) + _stderr(exit_cell) + str(exit_cell.outputs)
+    assert "cancelled on the server" in _stderr(notebook.cells[5])
+    assert outputs_text(notebook.cells[-1]).strip() == "completed True sunny in Oslo"
+
+
+def test_the_session_keeps_no_value_that_failed():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        "%%oai_run\nhello",                                                      # 1
+        "first = _oai_run",
+        "%oai config model=scripted-2",                                          # 3
+        "%%oai_run\nhello again",
+        "print(_oai_run.model, _oai_run.thread_id == first.thread_id)",          # 5
+        "%%oai_run -t thread_doesnotexist\nhello",
+        "%%oai_run -t 'bad id!'\nhello",                                         # 7
+        "%%oai_run --out 1x\nhello",
+        "%%oai_run --tool-timeout nan\nhello",                                   # 9
+        "%oai config assistant=asst_missing",
+        "%oai config base_url=http://[::1]:abc/v1",                              # 11
+        "%%oai_run\n{d[missing]}",
+        "%%oai_run\n{n[0]}",                                                     # 13
+        "%%oai_run\nstill here",
+        "print(_oai_run.status, _oai_run.thread_id == first.thread_id, len(Session.get().runs))",  # 15
+        "%oai config base_url=http://127.0.0.1:9/v1",
+        "%oai local start",                                                      # 17
+        "%%oai_run\nback home",
+        "print(_oai_run.status)",                                                # 19
+    ), allow_errors=True, timeout=180)
+    cells = notebook.cells
+    assert outputs_text(cells[5]).split() == ["scripted-2", "True"]
+    assert "No thread found" in _usage_error(cells[6])
+    assert "bad id!" in _usage_error(cells[7])
+    assert "--out takes a variable name" in _usage_error(cells[8])
+    assert "tool_timeout must be a number" in _usage_error(cells[9])
+    assert "asst_missing" in _usage_error(cells[10])
+    assert "not a valid URL (Invalid port: 'abc')" in _usage_error(cells[11])
+    assert "KeyError" in _usage_error(cells[12]) and "TypeError" in _usage_error(cells[13])
+    # the failed thread, option and assistant were kept nowhere: the next cell runs where it ran
+    assert outputs_text(cells[15]).split() == ["completed", "True", "3"]
+    assert outputs_text(cells[19]).strip() == "completed"
+
+
+def test_cancel_ends_an_approval_wait_and_local_stop_ends_an_open_stream():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        '%%oai_run --background --confirm --tools get_weather --out asking\nget_weather {{"city": "Oslo"}}',
+        "b = bridge_of(asking)\nuntil(lambda: b.widget.confirm)\nprint(list(b.widget.confirm.values()))",  # 2
+        "%oai cancel",
+        "waiter = Session.get().background[-1][1]\nwaiter.join(15)\n"                                        # 4
+        "print(waiter.is_alive(), b.widget.confirm, asking.status)",
+        "late = asking.tool_calls[0].call_id\n"
+        "b._on_widget_message(b.widget, {'type': 'decide', 'call_id': late, 'decision': 'approve'}, [])\n"
+        "time.sleep(0.5)\nprint(ran, asking.tool_calls[0].status)",                                           # 5
+        "%%oai_run --background --out flowing\n/pace 50\n/long 100000",
+        "until(lambda: flowing.event_data.messages)\nprint(flowing.status)\nprint(flowing.id, file=sys.stderr)",  # 7
+        "%oai local stop",
+        "names = [t.name for t in threading.enumerate()]\n"                                                 # 9
+        "print(names.count('oairun-server'), names.count('oairun-background-run'), flowing.is_terminal)",
+    ), allow_errors=True, timeout=180)
+    cells = notebook.cells
+    assert outputs_text(cells[2]).strip() == "['pending']"
+    assert _stdout(cells[4]).strip() == "False {} cancelled"
+    assert outputs_text(cells[5]).strip() == "[] refused"
+    # the waiter said how the run ended (in whichever cell was running then)
+    assert "oairun: run " in "".join(_stderr(cell) for cell in cells[1:5])
+    assert _stdout(cells[7]).strip() == "in_progress"
+    assert _stdout(cells[8]).strip() == "local runs server stopped"
+    assert f"oairun: run {_flowing_id(cells)} cancelled" in _stderr(cells[8])  # cancelled first, and said so
+    assert outputs_text(cells[9]).split() == ["0", "0", "True"]
+
+
+def test_an_async_run_shown_in_a_cell_is_driven_and_saved_outputs_are_final():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        '%%oai_run --tools get_weather\nget_weather {{"city": "Oslo"}}',
+        "from oairun_jupyter import Run, oai_create_thread_and_run, tool\n"                                 # 2
+        "streamed = await oai_create_thread_and_run(_oai_run.assistant_id, thread={'messages': "
+        "['get_weather {\"city\": \"Rome\"}']}, tools=[tool(get_weather)], stream=True, async_=True)\nstreamed",
+        "polled = Run(_oai_run.thread_id, assistant_id=_oai_run.assistant_id, async_=True)\npolled",        # 3
+        "for _ in range(3000):\n    if streamed.is_terminal and polled.is_terminal: break\n"
+        "    await asyncio.sleep(0.01)\nprint(streamed.status, streamed.tool_calls[0].output, polled.status)",  # 4
+        "print(type(polled.retrieve()).__name__)",
+    ), allow_errors=True, timeout=180)
+    cells = notebook.cells
+    assert outputs_text(cells[4]).strip() == "completed sunny in Rome completed"
+    assert not [o for o in cells[2].outputs + cells[3].outputs if o.output_type == "error"]
+    shown = next(o for o in cells[1].outputs if o.output_type == "display_data")
+    assert shown.data["text/plain"].startswith("Run run_") and "[completed]" in shown.data["text/plain"]
+    assert "sunny in Oslo" in shown.data["text/plain"] and "sunny in Oslo" in shown.data["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in shown.data
