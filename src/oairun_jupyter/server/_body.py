@@ -6,12 +6,12 @@ valid metadata map, temperature or message is, on both sides of the wire.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 from starlette.requests import Request
 
 from ._errors import invalid
+from ._json_body import parse_json_body
 from ._limits import Limits, check_limits
 
 __all__ = ["read_body", "checked"]
@@ -19,17 +19,10 @@ __all__ = ["read_body", "checked"]
 
 async def read_body(request: Request, allowed: set[str], required: tuple[str, ...] = (),
                     limits: Limits | None = None) -> dict[str, Any]:
-    """The JSON object of a request: 400 for invalid JSON, unknown fields, missing ones, or
-    fields over their `limits` (`_limits`)."""
+    """The JSON object of a request: 400 for invalid JSON or values no reply can carry
+    (`_json_body`), unknown fields, missing ones, or fields over their `limits` (`_limits`)."""
     raw = await request.body()
-    if not raw.strip():
-        body: Any = {}
-    else:
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise invalid("We could not parse the JSON body of your request. The body must be a JSON "
-                          "object.") from None
+    body: Any = parse_json_body(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         raise invalid("The body of your request must be a JSON object.")
     unknown = sorted(set(body) - allowed)

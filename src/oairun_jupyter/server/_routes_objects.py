@@ -12,7 +12,6 @@ from ..protocol import (
     REASONING_EFFORTS,
     check_choice,
     check_dict,
-    check_list_of_dicts,
     check_metadata,
     check_number,
     messages_list,
@@ -22,8 +21,9 @@ from ._errors import invalid, not_found
 from ._limits import ASSISTANT_LIMITS, THREAD_LIMITS
 from ._pagination import page, page_params
 from ._payloads import assistant_payload, message_payload, thread_payload
+from ._shapes import check_content_parts, check_tools
 
-__all__ = ["object_routes", "load", "store_messages"]
+__all__ = ["object_routes", "load", "message_rows", "thread_rows"]
 
 _ASSISTANT_FIELDS = {"model", "name", "description", "instructions", "tools", "tool_resources",
                      "metadata", "temperature", "top_p", "response_format", "reasoning_effort"}
@@ -41,7 +41,7 @@ def _check_assistant(body: dict[str, Any]) -> dict[str, Any]:
     for name in ("model", "name", "description", "instructions"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise invalid(f"Invalid type for '{name}': expected a string.", name)
-    checked(check_list_of_dicts, body.get("tools"), "tools", "tool objects")
+    check_tools(body.get("tools"))
     checked(check_dict, body.get("tool_resources"), "tool_resources", "an object")
     checked(check_metadata, body.get("metadata"))
     checked(check_number, body.get("temperature"), "temperature", 0, 2)
@@ -91,48 +91,47 @@ async def delete_assistant(request: Request) -> JSONResponse:
 
 # --- threads ------------------------------------------------------------------------------
 
-def store_messages(request: Request, thread_id: str, messages: Any, param: str) -> None:
-    """Check and store a thread's first (or a run's additional) messages."""
-    for message in checked(messages_list, messages, param) or []:
+Rows = list[tuple[str, dict[str, Any], str]]  # (kind, payload, parent) for Store.put_many
+
+
+def message_rows(thread_id: str, messages: Any, param: str) -> Rows:
+    """A thread's first (or a run's additional) messages, every one checked, none stored yet: a
+    request refused for its last message leaves nothing of the others behind."""
+    rows = []
+    for position, message in enumerate(checked(messages_list, messages, param) or []):
+        where = f"{param}[{position}]"
         unknown = set(message) - {"role", "content", "attachments", "metadata"}
         if unknown:
-            raise invalid(f"Unrecognized request argument supplied: {sorted(unknown)[0]}", param)
-        _check_content(message.get("content"), param)
-        checked(check_metadata, message.get("metadata"), f"{param}.metadata")
-        request.app.state.store.put("message", message_payload(thread_id, message), thread_id)
+            raise invalid(f"Unrecognized request argument supplied: {where}.{sorted(unknown)[0]}", where)
+        _check_content(message.get("content"), f"{where}.content")
+        checked(check_metadata, message.get("metadata"), f"{where}.metadata")
+        rows.append(("message", message_payload(thread_id, message), thread_id))
+    return rows
 
 
 MAX_MESSAGE_CHARACTERS = 256_000  # the real service's limit on a message's text
 
 
 def _check_content(content: Any, param: str) -> None:
-    if isinstance(content, str) and content:
-        _check_length(len(content), param)
-        return
-    if isinstance(content, list) and content and all(isinstance(p, dict) and "type" in p for p in content):
-        _check_length(sum(len(p["text"]) for p in content if isinstance(p.get("text"), str)), param)
-        return
-    raise invalid("Invalid 'content': expected a non-empty string or a list of content parts.", param)
-
-
-def _check_length(characters: int, param: str) -> None:
+    characters = check_content_parts(content, param)
     if characters > MAX_MESSAGE_CHARACTERS:
-        raise invalid(f"Invalid 'content': a message's text may have at most {MAX_MESSAGE_CHARACTERS:,} "
+        raise invalid(f"Invalid '{param}': a message's text may have at most {MAX_MESSAGE_CHARACTERS:,} "
                       f"characters, this one has {characters:,}.", param, code="string_above_max_length")
 
 
-def new_thread(request: Request, body: dict[str, Any]) -> dict[str, Any]:
-    """Create a thread (with its first messages) from a createThread-shaped body."""
-    checked(check_metadata, body.get("metadata"))
-    checked(check_dict, body.get("tool_resources"), "tool_resources", "an object")
-    thread = request.app.state.store.put("thread", thread_payload(body))
-    store_messages(request, thread["id"], body.get("messages"), "messages")
-    return thread
+def thread_rows(body: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], Rows]:
+    """A thread (and its first messages) from a createThread-shaped body, checked, not stored."""
+    checked(check_metadata, body.get("metadata"), f"{prefix}metadata")
+    checked(check_dict, body.get("tool_resources"), f"{prefix}tool_resources", "an object")
+    thread = thread_payload(body)
+    return thread, [("thread", thread, None), *message_rows(thread["id"], body.get("messages"), f"{prefix}messages")]
 
 
 async def create_thread(request: Request) -> JSONResponse:
     body = await read_body(request, {"messages", "tool_resources", "metadata"}, limits=THREAD_LIMITS)
-    return JSONResponse(new_thread(request, body))
+    thread, rows = thread_rows(body)
+    request.app.state.store.put_many(rows)
+    return JSONResponse(thread)
 
 
 async def retrieve_thread(request: Request) -> JSONResponse:

@@ -15,7 +15,8 @@ from ._errors import invalid, not_found
 from ._limits import RUN_LIMITS, THREAD_AND_RUN_LIMITS
 from ._pagination import page, page_params
 from ._payloads import run_payload
-from ._routes_objects import load, new_thread, store_messages
+from ._routes_objects import load, message_rows, thread_rows
+from ._shapes import check_tool_choice, check_tools
 
 __all__ = ["run_routes"]
 
@@ -30,13 +31,14 @@ def _poll_headers(request: Request) -> dict[str, str]:
 
 
 def _check_run_options(body: dict[str, Any]) -> None:
+    check_tools(body.get("tools"))
     checked(lambda: run_options(**{name: body.get(name) for name in _RUN_OPTIONS}))
-    tools = body.get("tools") or []
-    for tool in tools:
-        if tool.get("type") not in ("function", "code_interpreter", "file_search"):
-            raise invalid(f"Invalid tool type: {tool.get('type')!r}.", "tools")
-        if tool["type"] == "function" and not isinstance((tool.get("function") or {}).get("name"), str):
-            raise invalid("A function tool needs function.name.", "tools")
+
+
+def _check_tool_choice(body: dict[str, Any], assistant: dict[str, Any]) -> None:
+    """A named tool choice names one of the tools the run will have (its own, or its assistant's)."""
+    tools = body["tools"] if body.get("tools") is not None else assistant.get("tools") or []
+    check_tool_choice(body.get("tool_choice"), tools)
 
 
 def _begin(request: Request, thread: dict[str, Any], assistant: dict[str, Any], body: dict[str, Any],
@@ -69,10 +71,12 @@ async def create_run(request: Request) -> Response:
     if body.get("additional_instructions") is not None and not isinstance(body["additional_instructions"], str):
         raise invalid("Invalid 'additional_instructions': expected a string.", "additional_instructions")
     assistant = _assistant(request, body)
+    _check_tool_choice(body, assistant)
+    rows = message_rows(thread["id"], body.get("additional_messages"), "additional_messages")
     active = request.app.state.engine.active_run(thread["id"])
     if active is not None:
         raise invalid(f"Thread {thread['id']} already has an active run {active['id']}.")
-    store_messages(request, thread["id"], body.get("additional_messages"), "additional_messages")
+    request.app.state.store.put_many(rows)
     return _begin(request, thread, assistant, body)
 
 
@@ -84,7 +88,9 @@ async def create_thread_and_run(request: Request) -> Response:
     if not isinstance(thread_body, dict) or set(thread_body) - {"messages", "tool_resources", "metadata"}:
         raise invalid("Invalid 'thread': expected an object with messages, tool_resources, metadata.", "thread")
     assistant = _assistant(request, body)
-    thread = new_thread(request, thread_body)
+    _check_tool_choice(body, assistant)
+    thread, rows = thread_rows(thread_body, "thread.")  # checked whole before the thread is stored
+    request.app.state.store.put_many(rows)
     first = [sse("thread.created", thread)] if body.get("stream") else []
     return _begin(request, thread, assistant, body, first)
 
