@@ -116,3 +116,41 @@ def test_well_formed_parts_tools_and_choices_are_taken(http, ids):
         "assistant_id": ids["assistant"], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}})
     assert run.status_code == 200, run.text
     assert json.loads(run.text)["tool_choice"]["function"]["name"] == "get_weather"
+
+
+def test_metadata_given_as_empty_clears_it_on_every_modify_route(http, ids):
+    """`metadata={}` used to clear a thread's metadata but keep a run's and a message's."""
+    tagged = {"metadata": {"k": "v"}}
+    thread = ids["thread"]
+    message = http.get(f"/threads/{thread}/messages").json()["data"][0]["id"]
+    run = http.post(f"/threads/{thread}/runs", json={"assistant_id": ids["assistant"], **tagged}).json()["id"]
+    routes = [f"/assistants/{ids['assistant']}", f"/threads/{thread}", f"/threads/{thread}/messages/{message}",
+              f"/threads/{thread}/runs/{run}"]
+    for route in routes:
+        assert http.post(route, json=tagged).json()["metadata"] == {"k": "v"}, route
+        assert http.post(route, json={"metadata": {}}).json()["metadata"] == {}, route
+        assert http.get(route).json()["metadata"] == {}, route
+        assert http.post(route, json={}).json()["metadata"] == {}, route  # not given: unchanged
+
+
+def test_a_thread_deleted_while_its_run_streams_stops_the_run_and_keeps_nothing(local, http, ids):
+    before = _stored(local)
+    events = []
+    with http.stream("POST", "/threads/runs", json={"assistant_id": ids["assistant"], "stream": True,
+                                                    "thread": {"messages": ["/pace 20\n/long 100000"]}}) as stream:
+        lines = stream.iter_lines()
+        for line in lines:
+            if line.startswith("event: "):
+                events.append(line[7:])
+            if line.startswith("data: {") and '"thread.run"' in line and not events[-1].startswith("thread.run.step"):
+                run = json.loads(line[6:])
+            if events and events[-1] == "thread.message.delta":
+                break
+        deleted = http.delete(f"/threads/{run['thread_id']}")
+        assert deleted.json() == {"id": run["thread_id"], "object": "thread.deleted", "deleted": True}
+        events += [line[7:] for line in lines if line.startswith("event: ")]
+    assert events[-2:] == ["thread.run.cancelled", "done"]
+    assert http.get(f"/threads/{run['thread_id']}").status_code == 404
+    assert _stored(local) == before  # the thread, its message, its run, its steps: all gone, nothing written back
+    assert not local.store._db.execute("SELECT COUNT(*) FROM objects WHERE parent IN (?, ?)",
+                                       (run["thread_id"], run["id"])).fetchone()[0]

@@ -42,6 +42,7 @@ class Engine:
         self._subscribers: dict[str, list[asyncio.Queue[bytes]]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, dict[str, Any]] = {}  # runs being worked on: one dict shared by all
+        self._deleted_threads: set[str] = set()  # their runs' last writes go nowhere
         self._stopping = False
 
     # --- events ---------------------------------------------------------------------------
@@ -91,9 +92,19 @@ class Engine:
     # --- runs -----------------------------------------------------------------------------
 
     def save_run(self, run: dict[str, Any], event: str | None = None) -> None:
-        self.store.put("run", run, run["thread_id"])
+        if run["thread_id"] not in self._deleted_threads:
+            self.store.put("run", run, run["thread_id"])
         if event:
             self._publish(run["id"], event, run)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """A thread is about to be deleted: its run in progress is cancelled (its stream says so)
+        and nothing of it is written under the thread again."""
+        self._deleted_threads.add(thread_id)
+        for run_id, run in list(self._live.items()):
+            task = self._tasks.get(run_id)
+            if run["thread_id"] == thread_id and task is not None:
+                task.cancel()
 
     def load_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
         """The run, 404 when it is not in that thread; a run waiting past `expires_at` expires."""
@@ -222,7 +233,8 @@ class Engine:
                 count_tokens(json.dumps(m["content"])) for m in context.messages)
             if run.get("max_prompt_tokens") and prompt > run["max_prompt_tokens"]:
                 return self._end(run, "incomplete", incomplete_details={"reason": "max_prompt_tokens"})
-            turn = Turn(run, self._save, lambda e, d: self._publish(run_id, e, d),
+            turn = Turn(run, lambda kind, payload, parent: self._save(run, kind, payload, parent),
+                        lambda e, d: self._publish(run_id, e, d),
                         self._completion_budget(run))
             finish = await self._consume(turn, context)
             self._add_usage(run, turn)
@@ -278,8 +290,9 @@ class Engine:
         prompt, completion = turn.token_counts()
         run["usage"] = usage_payload(before["prompt_tokens"] + prompt, before["completion_tokens"] + completion)
 
-    def _save(self, kind: str, payload: dict[str, Any], parent: str) -> None:
-        self.store.put(kind, payload, parent)
+    def _save(self, run: dict[str, Any], kind: str, payload: dict[str, Any], parent: str) -> None:
+        if run["thread_id"] not in self._deleted_threads:  # a message or step of a thread deleted meanwhile
+            self.store.put(kind, payload, parent)
 
     def _end(self, run: dict[str, Any], status: str, **fields: Any) -> None:
         stamp_field = {"completed": "completed_at", "failed": "failed_at",

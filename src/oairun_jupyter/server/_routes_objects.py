@@ -147,6 +147,8 @@ async def modify_thread(request: Request) -> JSONResponse:
 
 
 async def delete_thread(request: Request) -> JSONResponse:
+    thread = load(request, "thread", request.path_params["thread_id"])
+    request.app.state.engine.delete_thread(thread["id"])
     return _delete(request, "thread")
 
 
@@ -189,7 +191,8 @@ async def retrieve_message(request: Request) -> JSONResponse:
 async def modify_message(request: Request) -> JSONResponse:
     message = _message(request)
     body = await read_body(request, {"metadata"})
-    message["metadata"] = checked(check_metadata, body.get("metadata")) or message["metadata"]
+    if body.get("metadata") is not None:  # replaced whole, as on every modify route: {} clears it
+        message["metadata"] = checked(check_metadata, body["metadata"])
     return JSONResponse(request.app.state.store.put("message", message, message["thread_id"]))
 
 

@@ -116,7 +116,8 @@ async def retrieve_run(request: Request) -> JSONResponse:
 async def modify_run(request: Request) -> JSONResponse:
     run = _run(request)
     body = await read_body(request, {"metadata"})
-    run["metadata"] = checked(check_metadata, body.get("metadata")) or run["metadata"]
+    if body.get("metadata") is not None:  # replaced whole, as on every modify route: {} clears it
+        run["metadata"] = checked(check_metadata, body["metadata"])
     request.app.state.engine.save_run(run)
     return JSONResponse(run, headers=_poll_headers(request))
 
