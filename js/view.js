@@ -58,7 +58,7 @@ export class RunView {
     this.usage.textContent = usageText(header.usage);
     this.tick();
     const problem = header.last_error
-      ? `${header.status}: ${header.last_error.message} (${header.last_error.code})`
+      ? `${header.status || "not started"}: ${header.last_error.message} (${header.last_error.code})`
       : header.incomplete_details ? `incomplete: ${header.incomplete_details.reason}` : "";
     this.problem.textContent = problem;
     this.problem.hidden = !problem;

@@ -134,3 +134,70 @@ def test_approving_a_live_run_still_runs_its_calls(assistant):
     waiter.ended(30)
     assert waiter.outcome == "returned" and sorted(waiter.ran) == ["Oslo", "Rome"]
     assert run.status == "completed"
+
+
+def test_a_call_approved_before_the_cancel_does_not_run_once_the_run_ended(assistant):
+    """The round's calls run only once every decision is in; a cancel that came in between
+    (here: Oslo approved, then the run cancelled while Rome still asks) leaves both unrun."""
+    waiter = _BackgroundWait(assistant, "polled")
+    run = waiter.run
+    oslo, _ = waiter.pending(2)
+    waiter.click(oslo)
+    threading.Event().wait(0.2)  # the approval is in, the other call still asks
+    run._set_payload(oai.oai_cancel_run(run.thread_id, run.id, classify_response=False, client=run.client))
+    waiter.ended()
+    _assert_cancelled_and_nothing_ran(waiter)
+    records = {r.call_id: r for r in run.tool_calls}
+    assert records[oslo].status == "refused" and "stopped waiting" in records[oslo].error
+
+
+def test_a_failed_look_at_the_run_does_not_answer_for_the_user(server, monkeypatch):
+    """A 404 (or 401) on the watch is not the user's decision: the call still waits for its click."""
+    from ..support.fault_proxy import Fault, FaultProxy
+
+    monkeypatch.setattr(_approvals, "WATCH_SECONDS", 0.05)
+    failures = {"left": 0}  # set once the calls wait: then only the watch looks at the run
+
+    def plan(first_line: str, number: int) -> Fault:
+        looking = first_line.startswith("GET") and "/runs/run_" in first_line and "/steps" not in first_line
+        if looking and failures["left"]:
+            failures["left"] -= 1
+            return Fault(status=404)
+        return Fault()
+    with FaultProxy(server.port, plan=plan) as proxy:
+        oai.configure(base_url=proxy.base_url, max_retries=0)
+        waiter = _BackgroundWait(oai.oai_create_assistant("scripted", tools=[WEATHER_TOOL]), "polled")
+        calls = waiter.pending(2)
+        failures["left"] = 5
+        deadline = Deadline(30, "the watch to meet its 404s")
+        while failures["left"]:
+            deadline.check(failures)
+            threading.Event().wait(0.01)
+        assert waiter.bridge.widget.confirm == {call: "pending" for call in calls}  # still asking
+        for call in calls:
+            waiter.click(call)
+        waiter.ended(30)
+    assert waiter.outcome == "returned" and sorted(waiter.ran) == ["Oslo", "Rome"]
+
+
+def test_an_approver_that_fails_ends_the_other_approvals_and_the_run(assistant):
+    from oairun_jupyter.runs import set_approver
+
+    async def main():
+        run = oai.oai_create_thread_and_run(
+            assistant, thread={"messages": ['get_weather {"city": "Oslo"} get_weather {"city": "Rome"}']})
+        asked = []
+
+        async def approver(record):
+            asked.append(record.call_id)
+            if len(asked) == 1:
+                raise LookupError("the approver broke")
+            await asyncio.Event().wait()  # never decides
+        set_approver(run, approver)
+        with pytest.raises(LookupError):
+            await run.wait_async(env={"get_weather": lambda city: city}, confirm=True, timeout=30)
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return run, left
+    run, left = asyncio.run(main())
+    assert left == []  # no approval, watch or decision task left waiting
+    assert oai.oai_retrieve_run(run.thread_id, run.id).status == "cancelled"

@@ -286,9 +286,13 @@ def test_a_widget_read_that_fails_does_not_stop_the_run_and_is_tried_again(serve
         bridge.widget.send = lambda content, buffers=None: None
         run.wait(env={"get_weather": lambda city: f"sunny in {city}"}, timeout=60)
         assert run.status == "completed" and any("/steps" in line for line in proxy.requests)
+        bridge.flush()  # the run's last write, its reads failing too: no other write will come
         assert bridge.widget.records and bridge.widget.steps == []
-        failing["on"] = False
-        bridge.flush()
+        failing["on"] = False  # the read is tried again on its own, backing off
+        deadline = Deadline(30, "the widget's failed read to be made again")
+        while not bridge.widget.steps:
+            deadline.check(bridge._read_failures)
+            time.sleep(0.02)
         assert "sunny in Oslo" in bridge.widget.messages[-1]["text"]
         assert [step["status"] for step in bridge.widget.steps] == ["completed", "completed"]
 

@@ -103,6 +103,10 @@ def test_the_session_keeps_no_value_that_failed():
         "%oai local start",                                                      # 17
         "%%oai_run\nback home",
         "print(_oai_run.status)",                                                # 19
+        "url = Session.get().local.base_url",
+        "%oai config base_url={url}/",                                           # 21: the local server, written with a slash
+        "%%oai_run\nonce more",
+        "print(_oai_run.status)",                                                # 23
     ), allow_errors=True, timeout=180)
     cells = notebook.cells
     assert outputs_text(cells[5]).split() == ["scripted-2", "True"]
@@ -116,6 +120,8 @@ def test_the_session_keeps_no_value_that_failed():
     # the failed thread, option and assistant were kept nowhere: the next cell runs where it ran
     assert outputs_text(cells[15]).split() == ["completed", "True", "3"]
     assert outputs_text(cells[19]).strip() == "completed"
+    assert "the local server's own" in outputs_text(cells[21])  # its key goes with it
+    assert outputs_text(cells[23]).strip() == "completed"
 
 
 def test_cancel_ends_an_approval_wait_and_local_stop_ends_an_open_stream():
@@ -158,6 +164,8 @@ def test_an_async_run_shown_in_a_cell_is_driven_and_saved_outputs_are_final():
         "for _ in range(3000):\n    if streamed.is_terminal and polled.is_terminal: break\n"
         "    await asyncio.sleep(0.01)\nprint(streamed.status, streamed.tool_calls[0].output, polled.status)",  # 4
         "print(type(polled.retrieve()).__name__)",
+        "nowhere = Run(_oai_run.thread_id, assistant_id='asst_nope', async_=True)\nnowhere",             # 6
+        "await asyncio.sleep(1)\nprint(bridge_of(nowhere).widget.header['last_error'])",
     ), allow_errors=True, timeout=180)
     cells = notebook.cells
     assert outputs_text(cells[4]).strip() == "completed sunny in Rome completed"
@@ -166,3 +174,6 @@ def test_an_async_run_shown_in_a_cell_is_driven_and_saved_outputs_are_final():
     assert shown.data["text/plain"].startswith("Run run_") and "[completed]" in shown.data["text/plain"]
     assert "sunny in Oslo" in shown.data["text/plain"] and "sunny in Oslo" in shown.data["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in shown.data
+    # a run that cannot be driven says why in its widget (its cell has ended: nowhere else to say it)
+    shown_error = _stdout(cells[7])
+    assert "'code': 'not_driven'" in shown_error and "No assistant found with id 'asst_nope'" in shown_error

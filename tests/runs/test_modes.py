@@ -100,3 +100,46 @@ def test_a_streams_clone_shares_neither_the_live_stream_nor_its_events(assistant
     assert later.event_data.messages is not stream.event_data.messages
     with pytest.raises(RuntimeError, match="already read"):
         next(iter(later))
+
+
+def test_timeouts_of_any_real_number_type_work(assistant):
+    """Fraction, Decimal and numpy numbers are seconds like floats (they used to pass the check
+    and then fail deep inside a wait with a TypeError)."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import numpy as np
+
+    def slow(city):
+        import time
+        time.sleep(2)
+        return city
+    for seconds in (Fraction(1, 4), Decimal("0.25"), np.float32(0.25)):
+        run = _start(assistant, False).wait(env={"get_weather": slow}, tool_timeout=seconds, timeout=30)
+        assert run.tool_calls[0].status == "timeout" and "within 0.25 s" in run.tool_calls[0].error
+    with pytest.raises(oai.RunTimeoutError, match="within 0.5 s"):
+        oai.oai_create_thread_and_run(assistant, thread={"messages": ["/pace 50\n/long 1000"]}).wait(
+            timeout=Fraction(1, 2))
+
+
+def test_copying_or_pickling_a_stream_never_shares_or_carries_its_connection(assistant):
+    import copy
+    import pickle
+    stream = _start(assistant, True)
+    for twin in (copy.copy(stream), copy.deepcopy(stream), pickle.loads(pickle.dumps(stream))):
+        assert twin._reader is None and type(twin) is type(stream)
+    stream.wait(env={"get_weather": _weather}, timeout=30)
+    assert stream.status == "completed"  # the original alone read its stream
+
+
+def test_a_clone_taken_mid_read_is_a_snapshot(assistant):
+    stream = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/long 300"]}, stream=True)
+    events = iter(stream)
+    while next(events).event != "thread.message.delta":
+        pass
+    twin = stream.clone()
+    seen = [dict(m) for m in twin.event_data.messages.values()]
+    for _ in events:
+        pass
+    assert [dict(m) for m in twin.event_data.messages.values()] == seen  # the original read on alone
+    assert stream.status == "completed" and twin.status == "in_progress"

@@ -121,3 +121,33 @@ def test_what_used_to_escape_is_answered_and_the_run_completes(assistant, entry,
     (record,) = run.tool_calls
     assert expected in record.output
     assert expected in oai.oai_list_messages(thread.id)[0].text
+
+
+@pytest.mark.parametrize("entry", ["wait", "wait_async", "stream wait", "async stream wait"])
+def test_a_run_cancelled_elsewhere_while_its_tool_runs_ends_as_cancelled(assistant, entry):
+    """Another process cancels the run while this one's tool runs: the wait raises RunError
+    (cancelled), not the server's refusal of the outputs, and does not return as if it ended."""
+    thread = oai.oai_create_thread()
+
+    def get_weather(city: str) -> str:
+        run = oai.oai_list_runs(thread.id)[0]
+        oai.oai_cancel_run(thread.id, run.id)  # not through the Run being waited on
+        return f"sunny in {city}"
+    env = {"get_weather": get_weather}
+    if entry == "wait":
+        run = Run(thread, assistant_id=assistant, additional_messages=[CALL])
+        call = lambda: run.wait(env=env, timeout=30)  # noqa: E731
+    elif entry == "stream wait":
+        run = oai.oai_create_run(thread, assistant, additional_messages=[CALL], stream=True)
+        call = lambda: run.wait(env=env, timeout=30)  # noqa: E731
+    else:
+        async def drive():
+            made = (await oai.oai_create_run(thread, assistant, additional_messages=[CALL], stream=True, async_=True)
+                    if entry == "async stream wait" else Run(thread, assistant_id=assistant,
+                                                              additional_messages=[CALL]))
+            return await made.wait_async(env=env, timeout=30)
+        call = lambda: asyncio.run(drive())  # noqa: E731
+    with pytest.raises(oai.RunError) as raised:
+        call()
+    assert type(raised.value) is oai.RunError and raised.value.status == "cancelled"
+    assert oai.oai_retrieve_run(thread.id, oai.oai_list_runs(thread.id)[0].id).status == "cancelled"

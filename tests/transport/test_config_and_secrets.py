@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 
 import httpx
 import pytest
@@ -158,3 +159,18 @@ def test_the_environment_key_belongs_to_the_environment_url():
     assert ClientConfig(api_key="plain").api_key == Secret("plain")  # a plain string is kept as a Secret
     with pytest.raises(ValueError, match="api_key must be a string, got int"):
         ClientConfig(api_key=3)
+
+
+def test_a_base_url_that_cannot_take_every_request_path_is_refused_when_given():
+    """Checked when configured, not at the first request (an unparsable one used to give a raw
+    httpx traceback there, and a query or a blank sent every request to the wrong path)."""
+    refused = {"http://[::1/v1": "Invalid port", "http://[::1]:abc/v1": "Invalid port: 'abc'",
+               "http://u:pw@127.0.0.1:99999/v1": "port 99999", "http:///v1": "names no host",
+               "http://127.0.0.1:8000/v1 ": "blank", "http://h/v1?x=1": "query", "http://h/v1#f": "fragment",
+               "ftp://h/v1": "must start with http:// or https://"}
+    for url, problem in refused.items():
+        with pytest.raises(ValueError, match=re.escape(problem)) as raised:
+            ClientConfig(base_url=url)
+        assert "pw" not in str(raised.value)  # credentials are never shown
+    assert ClientConfig(base_url="HTTP://[::1]:8000/v1/").base_url == "http://[::1]:8000/v1"
+    assert ClientConfig(base_url="https://h/v1//").base_url == "https://h/v1"

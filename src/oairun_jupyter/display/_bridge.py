@@ -26,6 +26,8 @@ __all__ = ["RunWidgetBridge", "DEFAULT_RATE"]
 
 log = logging.getLogger("oairun_jupyter.display")
 
+MAX_READ_RETRIES = 6  # a failed read is tried again this many times, after 0.5 s, 1 s, ... 16 s
+
 DEFAULT_RATE = 10.0  # writes a second: 20 widget messages a second at most
 
 
@@ -62,6 +64,8 @@ class RunWidgetBridge:
         self._polled_status: str | None = None
         self._timer: threading.Timer | None = None
         self._decisions: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
+        self._read_failures = 0  # polled reads that failed in a row (see _read_again_later)
+        self.drive_error: str | None = None  # why this kernel could not drive the run (see note_drive_error)
         self.messages_sent = 0
         observe(run, self._on_change)
         set_approver(run, self.approve)
@@ -72,6 +76,7 @@ class RunWidgetBridge:
 
     def _on_change(self, kind: str, data: Any) -> None:
         with self._lock:
+            self._read_failures = 0  # the run changed: reads get their retries afresh
             if kind == "event":
                 self._on_event(data.event, data.data)
             elif kind == "tool":
@@ -119,6 +124,14 @@ class RunWidgetBridge:
         self._sent[sent_key] = offset + len(text)
 
     # --- writing the widget ---------------------------------------------------------------
+
+    def note_drive_error(self, message: str) -> None:
+        """Show in the widget why the run could not be driven (a run driven after its cell ended
+        has no cell to print in)."""
+        with self._lock:
+            self.drive_error = message
+            self._dirty.add("header")
+        self.flush()
 
     def _maybe_flush(self) -> None:
         with self._lock:  # a flush on another thread may cancel and clear the timer meanwhile
@@ -188,6 +201,8 @@ class RunWidgetBridge:
         changes: dict[str, Any] = {}
         if "header" in dirty:
             changes["header"] = header_state(payload, self.assistant_name, self.backend)
+            if self.drive_error and not payload.get("last_error"):  # shown where the run's own error would be
+                changes["header"]["last_error"] = {"code": "not_driven", "message": self.drive_error}
         own = self._listed("messages", dirty)
         if own is not None:
             history = [m for m in self.history or [] if m.get("run_id") != payload.get("id")]
@@ -217,13 +232,26 @@ class RunWidgetBridge:
         lister = oai_list_run_steps if what == "steps" else oai_list_messages
         options = {} if what == "steps" else {"run_id": run.id}
         try:
-            return lister(*((run.thread_id, run.id) if what == "steps" else (run.thread_id,)), order="asc",
-                          limit=1000, classify_response=False, client=run.client, **options)["data"]
+            listed = lister(*((run.thread_id, run.id) if what == "steps" else (run.thread_id,)), order="asc",
+                            limit=1000, classify_response=False, client=run.client, **options)["data"]
+            self._read_failures = 0
+            return listed
         except APIError as error:
-            log.info("could not read run %s's %s for its widget (%s); trying again at the next write",
-                     run.id, what, error)
+            log.info("could not read run %s's %s for its widget (%s); trying again", run.id, what, error)
             self._dirty.add(what)
+            self._read_again_later()
             return None
+
+    def _read_again_later(self) -> None:
+        """A write whose read failed is made again on a timer, backing off: the run may have ended,
+        and then no other write would come (called under the lock, within a flush)."""
+        self._read_failures += 1
+        if self._read_failures > MAX_READ_RETRIES or self._timer is not None:
+            return
+        timer = threading.Timer(min(0.5 * 2 ** (self._read_failures - 1), 30.0), self._timed_flush)
+        timer.daemon = True
+        timer.start()
+        self._timer = timer
 
     # --- the debugger ---------------------------------------------------------------------
 

@@ -75,12 +75,20 @@ def flush(run: Any) -> None:
 
 
 async def _drive_async(run: Any, namespace: Any) -> None:
+    problem = None
     try:
         await run.wait(env=namespace)  # an async Run's wait is awaitable
-    except RunError as error:
-        print(str(error), file=sys.stderr)
+    except RunError as error:  # the run ended badly: its widget shows how
+        problem = str(error)
+    except Exception as error:  # it could not be driven: the widget says why (its cell has ended)
+        problem = str(error) if isinstance(error, APIError) else f"{type(error).__name__}: {error}"
+        bridge = bridge_of(run)
+        if bridge is not None:
+            bridge.note_drive_error(f"this kernel could not drive the run: {problem}")
     finally:
         flush(run)
+    if problem:
+        print(f"oairun: {problem}", file=sys.stderr)  # where the kernel's output still goes
 
 
 def _drive_on_kernel_loop(run: Any, namespace: Any) -> None:
@@ -89,8 +97,8 @@ def _drive_on_kernel_loop(run: Any, namespace: Any) -> None:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        print(f"run {run.id} is async and this kernel runs no event loop to drive it: "
-              "`await run` in a cell drives it", file=sys.stderr)
+        print("this async run is not driven: no event loop runs in this kernel; `await run` in a cell "
+              "drives it", file=sys.stderr)
         return
     task = loop.create_task(_drive_async(run, namespace))
     _tasks.add(task)  # the loop holds tasks weakly

@@ -8,7 +8,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from ..api import oai_list_messages, oai_retrieve_assistant
-from ..transport import configure, environment_key_for, get_client
+from ..transport import ClientConfig, configure, environment_key_for, get_client
 from ._session import Session
 
 __all__ = ["run_line_command"]
@@ -31,6 +31,7 @@ def _config(session: Session, settings: list[str]) -> None:
         if name == "base_url":
             # each key goes to its own server only: the local server's key to the local server, the
             # environment's key to the server the environment names; any other URL gets no key
+            value = ClientConfig(base_url=value).base_url  # as the client will hold it (checked, no end slash)
             local = session.local is not None and value == session.local.base_url
             configure(base_url=value, api_key=session.local_key if local else environment_key_for(value))
             session.assistant_id = session.thread_id = None

@@ -3,37 +3,39 @@
 A call that awaits its Approve can outlive the run's wait on the server: the user cancels the
 run (`%oai cancel`, `run.cancel()`, another process) or the server expires it. The round's
 approvals then end as withdrawn, so the waiter goes on to see how the run ended, the card stops
-asking, and a click that comes later finds nothing to approve. An Approve is checked against the
-server once more before its call runs: a cancelled run's tool never runs.
+asking, and a click that comes later finds nothing to approve. Once the round's decisions are in,
+the run is looked at once more before any approved call runs: a cancelled run's tool never runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from ..api import oai_retrieve_run
-from ..protocol import APIConnectionError, APIError, InternalServerError, RateLimitError
+from ..protocol import APIError
 from ._observers import Approver
 
 __all__ = ["ApprovalWindow", "WATCH_SECONDS"]
 
+log = logging.getLogger("oairun_jupyter.runs")
+
 WATCH_SECONDS = 1.0  # how often the run is looked at while its calls await a decision
-_TRANSIENT = (APIConnectionError, RateLimitError, InternalServerError)
 
 
 class ApprovalWindow:
     """The decisions of one round of calls, open while the run is `requires_action`.
 
     `approve(record)` answers ("approve", edited arguments or None), ("reject", None), or
-    ("withdrawn", reason) once the run stopped waiting for outputs. Use as `async with`."""
+    ("withdrawn", reason) once the run stopped waiting for outputs; `still_open()` looks at the
+    run once more before the approved calls run. Use as `async with`."""
 
     def __init__(self, run: Any, approver: Approver) -> None:
         self.run = run
         self._approver = approver
         self._closed: asyncio.Event | None = None
         self._watcher: asyncio.Task | None = None
-        self._gone: str | None = None  # why the run can no longer be looked at
 
     async def __aenter__(self) -> "ApprovalWindow":
         self._closed = asyncio.Event()
@@ -41,27 +43,24 @@ class ApprovalWindow:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self._closed.set()  # a decision still awaited (the round failed) is not awaited any longer
         self._watcher.cancel()
 
-    def _withdrawn(self) -> tuple[str, str] | None:
-        if self._gone is not None:
-            return "withdrawn", f"not run: {self._gone}"
+    def _withdrawn(self) -> str | None:
         status = self.run.status
         if status == "requires_action":
             return None
-        return "withdrawn", (f"not run: run {self.run.id} stopped waiting for tool outputs ({status}) "
-                             "before this call was approved")
+        return f"not run: run {self.run.id} stopped waiting for tool outputs ({status}) before this call ran"
 
     async def _look(self) -> None:
-        """The run as the server has it now; a passing failure changes nothing."""
+        """The run as the server has it now. A failed look changes nothing: only the run's own
+        status withdraws a call (a passing 404 or 401 from a proxy must not answer for the user)."""
         run = self.run
         try:
             run._set_payload(await oai_retrieve_run(run.thread_id, run.id, classify_response=False, async_=True,
                                                     client=run._client))
-        except _TRANSIENT:
-            pass
-        except APIError as error:  # the run or its thread is gone: nothing can take an output
-            self._gone = f"run {run.id} can no longer be read ({error})"
+        except APIError as error:
+            log.info("could not look at run %s while its calls await approval: %s", run.id, error)
 
     async def _watch(self) -> None:
         clock = self.run._client.config.clock
@@ -79,9 +78,16 @@ class ApprovalWindow:
         finally:
             closed.cancel()
             decision.cancel()  # a decision still awaited: its card stops asking
+        reason = self._withdrawn()
+        if reason is not None:
+            return "withdrawn", reason
         if not decision.done() or decision.cancelled():
-            return self._withdrawn() or ("reject", None)
-        answer = decision.result()
-        if answer[0] == "approve" and self._withdrawn() is None:
-            await self._look()  # a click that came after a cancel elsewhere
-        return self._withdrawn() or answer
+            return "reject", None
+        return decision.result()
+
+    async def still_open(self) -> str | None:
+        """None while the run still waits for this round; else why its approved calls must not run
+        (a cancel elsewhere that came while the decisions did)."""
+        if self._withdrawn() is None:
+            await self._look()
+        return self._withdrawn()

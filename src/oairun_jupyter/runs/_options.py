@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import numbers
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -31,12 +32,15 @@ class WaitOptions:
         if on_tool_error not in ("submit", "raise"):
             raise ValueError(f"on_tool_error must be 'submit' (the model sees the error) or 'raise', "
                              f"got {on_tool_error!r}")
-        if timeout is not None and not (_is_number(timeout) and timeout > 0):  # NaN too: it would wait forever
+        seconds = None if timeout is None else _seconds(timeout)
+        if timeout is not None and not (seconds is not None and seconds > 0):  # NaN too: it would wait forever
             raise ValueError(f"timeout must be a number of seconds above 0 or None, got {timeout!r}")
+        tool_seconds = _seconds(tool_timeout)
         # NaN and infinity too: the clocks cannot wait that
-        if not (_is_number(tool_timeout) and 0 < tool_timeout <= MAX_TOOL_TIMEOUT):
+        if not (tool_seconds is not None and 0 < tool_seconds <= MAX_TOOL_TIMEOUT):
             raise ValueError(f"tool_timeout must be a number of seconds above 0 and at most {MAX_TOOL_TIMEOUT:g} "
                              f"(a year), got {tool_timeout!r}")
+        timeout, tool_timeout = seconds, tool_seconds
         if tools is not None and (isinstance(tools, (str, bytes)) or not hasattr(tools, "__iter__")):
             raise ValueError(f"tools= takes a list of functions, tool() objects or names (tools=[] for "
                              f"none), got {type(tools).__name__}")
@@ -44,8 +48,11 @@ class WaitOptions:
                    None if tools is None else names_of_tools(tools))
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy's numbers too
+def _seconds(value: Any) -> float | None:
+    """A number of seconds as a float (numpy's numbers, Fraction and Decimal too), else None."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+        return None
+    return float(value)
 
 
 def namespace_for(env: Any) -> Mapping[str, Any]:

@@ -14,7 +14,14 @@ import logging
 from typing import Any, Mapping
 
 from ..api import Endpoint, fetch, fetch_async
-from ..protocol import FAILED_STATUSES, SUCCESSFUL_STATUSES, APIConnectionError, InternalServerError, RateLimitError
+from ..protocol import (
+    FAILED_STATUSES,
+    SUCCESSFUL_STATUSES,
+    APIConnectionError,
+    BadRequestError,
+    InternalServerError,
+    RateLimitError,
+)
 from ._cancel import abandon, abandon_async, cancel_quietly, cancel_quietly_async
 from ._errors import RunError, RunTimeoutError
 from ._options import WaitOptions
@@ -83,7 +90,13 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 if run.status == "requires_action":
                     outputs, _ = run_tools_sync(run, namespace, options)
                     if still_asking(run):  # else cancelled meanwhile: the next poll sees how it ended
-                        run.submit_tool_outputs(outputs)
+                        try:
+                            run.submit_tool_outputs(outputs)
+                        except BadRequestError:  # refused: it may have ended elsewhere meanwhile
+                            run._set_payload(fetch(_endpoint(run), run._client).payload)
+                            if still_asking(run):
+                                raise
+                            continue
                         answered(run, outputs)
                     continue
                 delay = _poll_seconds(reply.headers)
@@ -121,7 +134,13 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 if run.status == "requires_action":
                     outputs, _ = await run_tools_async(run, namespace, options)
                     if still_asking(run):
-                        await run._asubmit(outputs)
+                        try:
+                            await run._asubmit(outputs)
+                        except BadRequestError:
+                            run._set_payload((await fetch_async(_endpoint(run), run._client)).payload)
+                            if still_asking(run):
+                                raise
+                            continue
                         answered(run, outputs)
                     continue
                 delay = _poll_seconds(reply.headers)

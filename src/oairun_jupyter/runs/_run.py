@@ -243,7 +243,7 @@ class Run(APIObject):
 
     def clone(self, deep: bool = False) -> "Run":
         """A copy of this Run (with `deep=True`, of its payload and tool-call records too)."""
-        twin = copy.copy(self)
+        twin = APIObject.__copy__(self)  # the fields as they are (a RunStream's copy.copy is a clone)
         object.__setattr__(twin, "_payload", copy.deepcopy(self._payload) if deep else dict(self._payload))
         object.__setattr__(twin, "tool_calls", copy.deepcopy(self.tool_calls) if deep else list(self.tool_calls))
         object.__setattr__(twin, "_answered_calls", set(self._answered_calls))

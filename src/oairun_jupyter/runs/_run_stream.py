@@ -31,6 +31,7 @@ from ..protocol import (
     APIError,
     APIObject,
     APIStreamError,
+    BadRequestError,
     EventKind,
     RunEventData,
     StreamEvent,
@@ -117,15 +118,32 @@ class RunStream(Run):
         stream stays with this one, which alone reads it; the copy, waited on, follows the run by
         polling."""
         twin = super().clone(deep)
-        data = RunEventData()
-        data.thread, data.run = self.event_data.thread, self.event_data.run
-        data.messages, data.run_steps = dict(self.event_data.messages), dict(self.event_data.run_steps)
-        object.__setattr__(twin, "event_data", copy.deepcopy(data) if deep else data)
-        object.__setattr__(twin, "_reader", None)
-        closer = weakref.finalize(twin, _close_reader, None, None)
-        closer.detach()  # nothing of its own to close
-        object.__setattr__(twin, "_reader_closer", closer)
+        # a snapshot: the original's message dicts grow in place as it reads on
+        object.__setattr__(twin, "event_data", copy.deepcopy(self.event_data))
+        twin._without_reader()
         return twin
+
+    def _without_reader(self) -> None:
+        object.__setattr__(self, "_reader", None)
+        closer = weakref.finalize(self, _close_reader, None, None)
+        closer.detach()  # nothing of its own to close
+        object.__setattr__(self, "_reader_closer", closer)
+
+    def __copy__(self) -> "RunStream":
+        return self.clone()
+
+    def __deepcopy__(self, memo: dict) -> "RunStream":
+        return self.clone(deep=True)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_reader", None)  # a live connection is not pickled: the copy follows the run by polling
+        state.pop("_reader_closer", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        self._without_reader()
 
     def _absorb_event(self, event: StreamEvent) -> None:
         data = _plain(event.data)
@@ -189,8 +207,16 @@ class RunStream(Run):
                 reader.close()
 
     def _continuation(self, outputs: list[dict[str, str]]) -> Any:
-        reader = oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=self._async,
-                                         client=self._client)._take_reader()
+        """The stream after the outputs; None when the server refused them because the run ended
+        meanwhile (cancelled or expired elsewhere: wait() then follows it by polling)."""
+        try:
+            reader = oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=self._async,
+                                             client=self._client)._take_reader()
+        except BadRequestError:
+            self.retrieve()
+            if still_asking(self):
+                raise
+            return None
         answered(self, outputs)
         return reader
 
@@ -240,7 +266,7 @@ class RunStream(Run):
                     for _ in self._iterate(namespace, options, True):
                         if deadline is not None and clock.monotonic() > deadline:
                             raise self._timed_out(options)
-                    read_to_the_end = True
+                    read_to_the_end = self.is_terminal  # else it ended meanwhile (a cancel): polled below
                 except RunStreamError as error:
                     if not self._payload.get("id"):
                         raise
@@ -267,7 +293,7 @@ class RunStream(Run):
                         async for _ in self._aiterate(namespace, options, True):
                             if deadline is not None and clock.monotonic() > deadline:
                                 raise self._timed_out(options)
-                        read_to_the_end = True
+                        read_to_the_end = self.is_terminal  # else it ended meanwhile (a cancel): polled below
                     else:  # a sync stream awaited: read on a worker thread, so that the loop goes on;
                         await self._read_sync_stream_aside(namespace, options, deadline)  # tools: below
                 except RunStreamError as error:
@@ -367,8 +393,15 @@ class RunStream(Run):
                 await reader.aclose()
 
     async def _acontinuation(self, outputs: list[dict[str, str]]) -> Any:
-        reader = (await oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=True,
-                                                client=self._client))._take_reader()
+        """`_continuation` on the running event loop."""
+        try:
+            reader = (await oai_submit_tool_outputs(self.thread_id, self.id, outputs, stream=True, async_=True,
+                                                    client=self._client))._take_reader()
+        except BadRequestError:
+            await self._aretrieve()
+            if still_asking(self):
+                raise
+            return None
         answered(self, outputs)
         return reader
 

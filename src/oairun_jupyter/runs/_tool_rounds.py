@@ -125,7 +125,8 @@ async def run_tools_async(run: Any, namespace: Mapping[str, Any], options: WaitO
         records = await executor.run_async(calls, on_record or _tracker(run))
         return _outputs(run, records, options), records
     async with ApprovalWindow(run, approver_of(run) or _nobody_to_ask) as window:
-        executor = ToolExecutor(namespace, grant, timeout=options.tool_timeout, approve=window.approve)
+        executor = ToolExecutor(namespace, grant, timeout=options.tool_timeout, approve=window.approve,
+                                still_open=window.still_open)
         records = await executor.run_async(calls, on_record or _tracker(run))
     return _outputs(run, records, options), records
 

@@ -52,12 +52,16 @@ class ToolExecutor:
     """Resolves and runs tool calls against `namespace`, allowing only the names `grant` allows."""
 
     def __init__(self, namespace: Mapping[str, Any], grant: ToolGrant, *, timeout: float = 60.0,
-                 approve: Callable[[ToolCallRecord], Any] | None = None) -> None:
+                 approve: Callable[[ToolCallRecord], Any] | None = None,
+                 still_open: Callable[[], Any] | None = None) -> None:
         self.namespace = namespace
         self.grant = grant
         self.timeout = timeout
         # async: (record) -> ("approve", arguments or None) | ("reject", None) | ("withdrawn", reason)
         self.approve = approve
+        # async: () -> None while the approved calls may still run, else why not (the run ended
+        # while the round's decisions came in)
+        self.still_open = still_open
 
     def prepare(self, call: Mapping[str, Any], seen_ids: set[str] | None = None
                 ) -> tuple[ToolCallRecord, Callable[..., Any] | None, dict]:
@@ -166,8 +170,8 @@ class ToolExecutor:
                         on_record: Callable[[ToolCallRecord], None] | None = None) -> list[ToolCallRecord]:
         """Run the calls concurrently on the running loop (plain functions in threads)."""
         prepared = self._prepare_round(calls)
-        if self.approve is not None:  # every call of the step awaits its own decision, at once
-            prepared = list(await asyncio.gather(*(self._decide(call, item) for call, item in zip(calls, prepared))))
+        if self.approve is not None:
+            prepared = await self._decide_round(calls, prepared)
 
         # An interrupt or exit raised inside a task would escape the event loop itself and leave the
         # run waiting on the server. Each call catches it where it is raised (`_stopping`), the other
@@ -220,6 +224,23 @@ class ToolExecutor:
                 on_record(record)
         return [record for record, _, _ in prepared]
 
+
+    async def _decide_round(self, calls: list[Any], prepared: list[tuple]) -> list[tuple]:
+        """Every call of the step awaits its own decision, at once; then, before any approved call
+        runs, the run is looked at once more. A decision that fails ends the others' waits too."""
+        deciding = [asyncio.ensure_future(self._decide(call, item)) for call, item in zip(calls, prepared)]
+        try:
+            decided = list(await asyncio.gather(*deciding))
+        except BaseException:
+            for task in deciding:
+                task.cancel()
+            await asyncio.gather(*deciding, return_exceptions=True)  # their cards stop asking now
+            raise
+        reason = await self.still_open() if self.still_open is not None else None
+        if reason is not None:
+            decided = [(record.refuse(reason), None, None) if fn is not None else (record, fn, call)
+                       for record, fn, call in decided]
+        return decided
 
     async def _decide(self, call: Mapping[str, Any], item: tuple) -> tuple:
         """Ask the user about a call that may run: approve (maybe with edited arguments), reject,

@@ -48,6 +48,10 @@ def _check_url(url: str, shown: str) -> None:
     try:
         parsed = httpx.URL(url)
         problem = None if parsed.host else "it names no host"
+        if any(character.isspace() for character in url):
+            problem = "it holds a space or another blank"
+        elif parsed.query or parsed.fragment or "?" in url or "#" in url:
+            problem = "it has a query (?...) or fragment (#...), which would swallow every request's path"
         if parsed.port is not None and not 0 < parsed.port < 65536:
             problem = f"port {parsed.port} is not between 1 and 65535"
     except httpx.InvalidURL as error:  # its message names the character or port, never the URL
@@ -80,6 +84,11 @@ class ClientConfig:
             raise ValueError(f"api_key must be a string, got {type(self.api_key).__name__}")
         if not isinstance(self.max_retries, int) or self.max_retries < 0:
             raise ValueError(f"max_retries must be an integer of 0 or more, got {self.max_retries!r}")
+        if not isinstance(self.base_url, str):
+            raise ValueError(f"base_url must be a string such as http://127.0.0.1:8000/v1, got "
+                             f"{type(self.base_url).__name__}")
+        scheme, sep, rest = self.base_url.partition("://")  # a scheme is case-insensitive; a path's end slash
+        object.__setattr__(self, "base_url", (scheme.lower() + sep + rest).rstrip("/"))  # doubles every path's
         if not self.base_url.startswith(("http://", "https://")):
             raise ValueError(
                 f"base_url must start with http:// or https://, got {self.shown_base_url!r}; "
