@@ -4,15 +4,17 @@ The calls go through the executor, as a run's calls do."""
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import json
+from typing import Literal, Sequence
 
 import pydantic
 import pytest
 
 from oairun_jupyter import tool
-from oairun_jupyter.tools import ToolExecutor, ToolGrant
+from oairun_jupyter.tools import ToolExecutor, ToolGrant, tool_definitions
 
 
 def _run(fn, arguments, name=None) -> object:
@@ -86,7 +88,7 @@ def test_positional_only_parameters_are_passed_by_position():
 
 
 @pytest.mark.parametrize("returned,expected", [("x\ud800y", "x\ufffdy"), ("\ud83d\ude00", "\U0001F600"),
-                                               ({"k": "v\udcff"}, '{"k": "v\ufffd"}'), (float("nan"), "nan")])
+                                               ({"k": "v\udcff"}, '{"k": "v\ufffd"}'), (float("nan"), "null")])
 def test_what_a_tool_returns_always_becomes_valid_text(returned, expected):
     record = _run(lambda: returned, {}, "f")
     assert record.output == expected
@@ -106,3 +108,59 @@ def test_arguments_nested_too_deeply_are_refused_not_raised():
     deep = '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"  # within the byte limit, past any parser's depth
     (record,) = executor.run([{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": deep}}])
     assert record.status == "refused" and "nested too deeply" in record.output
+
+
+class Mixed(enum.Enum):
+    ONE = 1
+    B = "b"
+
+
+def test_schemas_type_every_value_a_hint_allows():
+    """Literal and Enum choices are typed by all their values (null too); a tuple of types is typed
+    place by place; abstract collections are arrays (they used to become `{}`)."""
+    def pick(a: Literal[1, "a", None], b: Mixed, c: tuple[int, str], d: Sequence[int],
+             e: collections.abc.Iterable[str], f: tuple[float, ...]) -> str:
+        return ""
+    properties = tool_definitions([tool(pick)])[0]["function"]["parameters"]["properties"]
+    assert properties["a"] == {"type": ["integer", "null", "string"], "enum": [1, "a", None]}
+    assert properties["b"] == {"type": ["integer", "string"], "enum": [1, "b"]}
+    assert properties["c"] == {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}],
+                               "items": False, "minItems": 2, "maxItems": 2}
+    assert properties["d"] == {"type": "array", "items": {"type": "integer"}}
+    assert properties["e"] == {"type": "array", "items": {"type": "string"}}
+    assert properties["f"] == {"type": "array", "items": {"type": "number"}}
+
+
+def test_generators_are_consumed_and_non_finite_numbers_become_json_null():
+    import asyncio
+    import math
+
+    import numpy as np
+
+    def counts(n: int):
+        yield from range(n)
+
+    async def acounts(n: int):
+        for i in range(n):
+            yield i
+
+    def measures() -> dict:
+        return {"mean": math.nan, "series": np.array([1.5, np.inf, -np.inf])}
+    assert _run(counts, {"n": 3}).output == "[0, 1, 2]"
+    assert _run(acounts, {"n": 3}).output == "[0, 1, 2]"  # a blocking round
+    assert _run(measures, {}).output == '{"mean": null, "series": [1.5, null, null]}'
+    executor = ToolExecutor({"acounts": acounts}, ToolGrant(frozenset({"acounts"}), "test"))
+    (record,) = asyncio.run(executor.run_async([{"id": "call_1", "type": "function",
+                                                 "function": {"name": "acounts", "arguments": '{"n": 2}'}}]))
+    assert record.output == "[0, 1]"  # an async round
+
+
+def test_values_are_built_place_by_place_and_a_value_of_another_type_is_refused():
+    def pick(c: tuple[int, str], d: Sequence[int], n: int) -> str:
+        return repr((c, d, n))
+    assert _run(pick, {"c": [1, "x"], "d": [1, 2], "n": 3}).output == "((1, 'x'), [1, 2], 3)"
+    for wrong, where in (({"c": ["x", 1], "d": [], "n": 1}, "parameter 'c': expected an integer, got str"),
+                         ({"c": [1, "x"], "d": [], "n": True}, "parameter 'n': expected an integer, got bool"),
+                         ({"c": [1, "x"], "d": ["1"], "n": 1}, "parameter 'd': expected an integer, got str")):
+        record = _run(pick, wrong)
+        assert record.status == "refused" and where in record.error, record.error

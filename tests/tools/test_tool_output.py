@@ -34,7 +34,7 @@ def test_values_become_json_or_repr():
     assert json.loads(tool_output_string({"when": pd.Timestamp("2026-01-02")}))["when"].startswith("2026-01-02")
     assert json.loads(tool_output_string(pd.Series({"a": 1}))) == {"a": 1}
     assert tool_output_string(object).startswith("<class 'object'>")  # anything else: its repr
-    assert tool_output_string(float("nan")) == "nan"
+    assert tool_output_string(float("nan")) == "null"  # JSON has no NaN: null, as pandas writes it
 
 
 def test_long_outputs_are_cut_with_a_note():

@@ -14,6 +14,7 @@ A value that cannot be built is a TypeError or ValueError that names the paramet
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import functools
@@ -64,6 +65,11 @@ def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
         return {}
 
 
+_PLAIN = {str: "a string", int: "an integer", bool: "true or false"}
+_ABSTRACT_ARRAYS = (collections.abc.Sequence, collections.abc.MutableSequence, collections.abc.Iterable,
+                    collections.abc.Collection)
+
+
 def build(value: Any, hint: Any) -> Any:
     """`value` (decoded JSON) as the type `hint` names, when it names one JSON cannot carry."""
     if hint is inspect.Parameter.empty or hint is Any or isinstance(hint, str) or value is None:
@@ -78,6 +84,8 @@ def build(value: Any, hint: Any) -> Any:
             return value if isinstance(value, hint) else hint(value)
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
+        if hint in _PLAIN and (not isinstance(value, hint) or (hint is int and isinstance(value, bool))):
+            raise ValueError(f"expected {_PLAIN[hint]}, got {type(value).__name__} {value!r:.40}")
         if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
             fields = typing.get_type_hints(hint)
             return hint(**{name: build(item, fields.get(name, Any)) for name, item in value.items()})
@@ -92,6 +100,8 @@ def build(value: Any, hint: Any) -> Any:
             return tuple(build(item, item_hint) for item, item_hint in zip(value, args))
         item_hint = args[0] if args else Any
         return origin(build(item, item_hint) for item in value)
+    if origin in _ABSTRACT_ARRAYS and isinstance(value, list):  # Sequence[int], Iterable[str], ...
+        return [build(item, args[0] if args else Any) for item in value]
     if origin is dict and isinstance(value, Mapping) and len(args) == 2:
         return {key: build(item, args[1]) for key, item in value.items()}
     return value

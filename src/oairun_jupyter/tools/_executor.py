@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import itertools
 import json
 import re
 import threading
@@ -23,10 +24,11 @@ from ._records import ToolCallRecord, now
 from ._schema import FunctionTool
 from ._user_functions import user_defined_reason, written_by_user_reason
 
-__all__ = ["ToolExecutor", "MAX_ARGUMENT_BYTES", "MAX_CALL_ID_CHARS"]
+__all__ = ["ToolExecutor", "MAX_ARGUMENT_BYTES", "MAX_CALL_ID_CHARS", "MAX_YIELDED"]
 
 MAX_ARGUMENT_BYTES = 1_000_000
 MAX_CALL_ID_CHARS = 200
+MAX_YIELDED = 10_000  # items taken from a tool that yields its results
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the API's rule for a function tool's name
 
 
@@ -191,8 +193,9 @@ class ToolExecutor:
                     value = await asyncio.wait_for(
                         asyncio.wrap_future(_in_daemon_thread(functools.partial(_stopping_sync, call))),
                         self.timeout)
-                    if inspect.isawaitable(value):
-                        value = await asyncio.wait_for(_stopping(value), self.timeout)
+                    if inspect.isawaitable(value) or inspect.isasyncgen(value):
+                        value = await asyncio.wait_for(
+                            _stopping(_adrained(value) if inspect.isasyncgen(value) else value), self.timeout)
                 if isinstance(value, _Stopped):
                     raise value.error
                 record.succeed(value)
@@ -275,9 +278,35 @@ async def _stopping(awaitable: Any) -> Any:
 
 def _stopping_sync(call: Callable[[], Any]) -> Any:
     try:
-        return call()
+        return _drained(call())
     except (KeyboardInterrupt, SystemExit) as error:
         return _Stopped(error)
+
+
+def _drained(value: Any) -> Any:
+    """What a generator yields, as a list (at most MAX_YIELDED items): a tool that yields its
+    results returns them. Drained on the tool's own thread, within its timeout."""
+    if not inspect.isgenerator(value):
+        return value
+    try:
+        return list(itertools.islice(value, MAX_YIELDED))
+    finally:
+        value.close()
+
+
+async def _adrained(value: Any) -> Any:
+    """`_drained` for an async generator, on the running loop."""
+    if not inspect.isasyncgen(value):
+        return value
+    items: list[Any] = []
+    try:
+        async for item in value:
+            items.append(item)
+            if len(items) >= MAX_YIELDED:
+                break
+    finally:
+        await value.aclose()
+    return items
 
 
 class _Interrupted(Exception):
@@ -306,10 +335,10 @@ def _call_sync(call: Callable[[], Any], timeout: float) -> Any:
     """Make the call on this thread; a coroutine function gets an event loop of its own."""
     if inspect.iscoroutinefunction(call):
         return asyncio.run(asyncio.wait_for(call(), timeout))
-    value = call()
-    if inspect.isawaitable(value):
+    value = _drained(call())
+    if inspect.isawaitable(value) or inspect.isasyncgen(value):
         async def settle() -> Any:
-            return await asyncio.wait_for(value, timeout)
+            return await asyncio.wait_for(_adrained(value) if inspect.isasyncgen(value) else value, timeout)
         return asyncio.run(settle())
     return value
 

@@ -76,10 +76,19 @@ def tool_output_string(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return _cut(bytes(value).decode("utf-8", "replace"))
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_jsonable)
-    except (TypeError, ValueError, RecursionError):  # no JSON for it (NaN, a cycle): its repr
+        text = _json(value)
+    except (TypeError, ValueError, RecursionError):  # no JSON for it (a cycle, an unknown type): its repr
         text = _safe_repr(value)
     return _cut(valid_text(text))
+
+
+def _json(value: Any) -> str:
+    """JSON text of `value`; NaN and infinities (JSON has none) become null, as pandas writes them."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, default=_jsonable)
+    except ValueError:  # a non-finite number somewhere, maybe inside a numpy array: read back without it
+        loose = json.dumps(value, ensure_ascii=False, allow_nan=True, default=_jsonable)
+        return json.dumps(json.loads(loose, parse_constant=lambda _: None), ensure_ascii=False, allow_nan=False)
 
 
 def _safe_repr(value: Any) -> str:

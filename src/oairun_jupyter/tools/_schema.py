@@ -17,6 +17,7 @@ Hints strict mode cannot express (bare dict, Any, no hint) make the tool non-str
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import enum
 import inspect
@@ -70,6 +71,24 @@ def _section(lines: list[str], numpy: bool) -> dict[str, str]:
     return found
 
 
+# what a JSON array stands for: lists, tuples of one type (tuple[int, ...]), sets, and the abstract
+# collections (Sequence[int], Iterable[str], ...)
+_ARRAYS = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.MutableSequence,
+           collections.abc.Iterable, collections.abc.Collection, collections.abc.Set, collections.abc.MutableSet)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return next((name for kind, name in _PRIMITIVES.items() if type(value) is kind), "string")
+
+
+def _enum_schema(values: list[Any]) -> dict[str, Any]:
+    """A choice among `values` (a Literal's or an Enum's), typed by all of them, null included."""
+    kinds = sorted({_json_type(v) for v in values})
+    return {"type": kinds[0] if len(kinds) == 1 else kinds, "enum": values}
+
+
 class _SchemaBuilder:
     """JSON schemas for type hints; notes when strict mode cannot express one."""
 
@@ -86,14 +105,16 @@ class _SchemaBuilder:
         if hint is type(None):
             return {"type": "null"}
         if origin is typing.Literal:
-            kinds = sorted({_PRIMITIVES.get(type(a), "string") for a in args})
-            return {"type": kinds[0] if len(kinds) == 1 else kinds, "enum": list(args)}
+            return _enum_schema(list(args))
         if origin in (typing.Union, types.UnionType):
             return {"anyOf": [self.build(a) for a in args]}
         if isinstance(hint, type) and issubclass(hint, enum.Enum):
-            values = [member.value for member in hint]
-            return {"type": _PRIMITIVES.get(type(values[0]), "string"), "enum": values}
-        if hint in (list, tuple, set) or origin in (list, tuple, set, frozenset, typing.Sequence):
+            return _enum_schema([member.value for member in hint])
+        if origin is tuple and args and args[-1] is not Ellipsis:  # tuple[int, str]: each place its type
+            self.strict_ok = False  # strict mode has no per-position items
+            return {"type": "array", "prefixItems": [self.build(a) for a in args], "items": False,
+                    "minItems": len(args), "maxItems": len(args)}
+        if hint in _ARRAYS or origin in _ARRAYS:
             item = args[0] if args else inspect.Parameter.empty
             return {"type": "array", "items": self.build(item)}
         if hint is dict or origin is dict:
