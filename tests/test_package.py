@@ -37,7 +37,7 @@ LAYERS = {
     "magics": {"protocol", "transport", "tools", "api", "runs", "display"},
     "server": {"protocol"},
 }
-LEAVES = {"_version", "_secrets", "_weak_table", "_server_key"}
+LEAVES = {"_version", "_secrets", "_weak_table", "_server_key", "_text"}
 
 # Imports inside functions, each deliberate (and commented where it is made).
 DELIBERATE_LOCAL_IMPORTS = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 
 import pytest
 
@@ -101,7 +102,9 @@ def test_a_tool_call_becomes_a_step_then_requires_action_then_tool_messages(upst
                   response_format={"type": "json_object"})
     assert events[-1][0] == "thread.run.requires_action"
     (pending,) = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
-    assert pending == {"id": call["id"], "type": "function",
+    # the server's own id (an upstream's may hold any character, or repeat); the upstream gets its own back
+    assert pending["id"].startswith("call_") and pending["id"] != call["id"]
+    assert pending == {"id": pending["id"], "type": "function",
                        "function": {"name": call["name"], "arguments": call["arguments"]}}
     assert [e for e, _ in events if e.startswith("thread.run.step")][:2] == [
         "thread.run.step.created", "thread.run.step.in_progress"]
@@ -110,7 +113,7 @@ def test_a_tool_call_becomes_a_step_then_requires_action_then_tool_messages(upst
     assert sent["parallel_tool_calls"] is False and sent["response_format"] == {"type": "json_object"}
     run = events[-1][1]
     after = stream_events(oai.oai_submit_tool_outputs(run["thread_id"], run["id"],
-                                                      [oai.oai_tool_output(call["id"], "12 C, rain")],
+                                                      [oai.oai_tool_output(pending["id"], "12 C, rain")],
                                                       stream=True, classify_response=False))
     assert after[-1][0] == "thread.run.completed"
     followup = upstream.server.received[1].json()["messages"]
@@ -125,8 +128,9 @@ def test_parallel_tool_calls_keep_their_indexes(upstream):
     assistant = oai.oai_create_assistant("gpt-4o", tools=[WEATHER, STOCK])
     events = _run(assistant, "Weather and AAPL?")
     pending = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
-    assert [(p["id"], p["function"]["name"], p["function"]["arguments"]) for p in pending] == [
-        (c["id"], c["name"], c["arguments"]) for c in calls]
+    assert [(p["function"]["name"], p["function"]["arguments"]) for p in pending] == [
+        (c["name"], c["arguments"]) for c in calls]
+    assert len({p["id"] for p in pending}) == 2 and not {p["id"] for p in pending} & {c["id"] for c in calls}
     indexes = {tc["index"] for e, d in events if e == "thread.run.step.delta"
                for tc in d["delta"]["step_details"]["tool_calls"]}
     assert indexes == {0, 1}
@@ -157,3 +161,98 @@ def test_upstream_errors_fail_the_run_and_never_show_the_key(upstream, caplog):
     everything += json.dumps(oai.oai_list_runs(limited[-1][1]["thread_id"], classify_response=False))
     assert UPSTREAM_KEY not in everything and UPSTREAM_KEY[:8] + "*" not in everything
     assert "Rate limit for key ***" in limited[-1][1]["last_error"]["message"]
+
+
+# --- an upstream that does not give a whole answer (issue 15) ------------------------------
+
+ENDS = {"text.sse": "thread.run.completed", "max-tokens-reached.sse": "thread.run.incomplete",
+        "tool-call.sse": "thread.run.requires_action", "strict-tool-call.sse": "thread.run.requires_action",
+        "non-strict-tool-call.sse": "thread.run.requires_action",
+        "parallel-tool-calls.sse": "thread.run.requires_action"}
+TOOLS = [WEATHER, STOCK]
+SPLICED_ERROR = b'data: {"error": {"message": "upstream overloaded", "type": "server_error", "code": null}}\n\n'
+
+
+def _sse(raw: bytes) -> tuple[int, dict, list[bytes]]:
+    return 200, {"Content-Type": "text/event-stream"}, [raw[i:i + 97] for i in range(0, len(raw), 97)] or [b""]
+
+
+def _finished_by(raw: bytes) -> int:
+    """The offset just past the event that carries the recorded stream's finish_reason."""
+    at = max(raw.find(b'"finish_reason":"'), 0)
+    return raw.index(b"\n\n", at) + 2
+
+
+@pytest.mark.parametrize("name", sorted(ENDS))
+def test_a_recorded_stream_cut_anywhere_or_with_an_error_never_ends_completed_with_part_of_its_answer(
+        upstream, name):
+    """Cut at random points (seeded by the file's name), and with an error object spliced in
+    between two events: a run ends as the whole recording does only when the cut left its
+    finish_reason; otherwise `failed`, with a last_error that says what happened."""
+    raw = (CHAT / name).read_bytes()
+    rng = random.Random(name)
+    assistant = oai.oai_create_assistant("gpt-4o", tools=TOOLS)
+    blocks = [block + b"\n\n" for block in raw.split(b"\n\n") if block.strip()]
+    trials = [(raw[:rng.randrange(1, len(raw))], None) for _ in range(6)]
+    for _ in range(3):
+        at = rng.randrange(0, len(blocks))
+        trials.append((b"".join(blocks[:at]) + SPLICED_ERROR + b"".join(blocks[at:]), "upstream overloaded"))
+    for body, spliced in trials:
+        upstream.queue.append(_sse(body))
+        events = _run(assistant, "go")
+        last, run = events[-1]
+        if spliced is None and len(body) >= _finished_by(raw):
+            assert last == ENDS[name], (name, len(body), last)
+            continue
+        assert last == "thread.run.failed", (name, len(body), spliced, last)
+        expected = spliced or "ended its stream before its answer (no finish_reason and no [DONE])"
+        assert expected in run["last_error"]["message"], run["last_error"]
+        assert events[-2][0] != "thread.message.completed"  # the partial text was not passed off as whole
+
+
+@pytest.mark.filterwarnings("ignore:.*deprecated.*:DeprecationWarning")  # the SDK's own notice about Assistants
+def test_the_official_sdk_sees_a_cut_upstream_stream_as_a_failed_run(upstream):
+    openai = pytest.importorskip("openai", reason="the test extra pins openai==2.54.0; install '.[test]'")
+    raw = (CHAT / "text.sse").read_bytes()
+    upstream.queue.append(_sse(raw[:len(raw) // 2]))
+    with openai.OpenAI(base_url=oai.get_client().config.base_url, api_key="sk-unused", max_retries=0) as sdk:
+        assistant = sdk.beta.assistants.create(model="gpt-4o")
+        thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "hi"}])
+        with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
+            stream.until_done()
+            run = stream.get_final_run()
+    assert run.status == "failed" and "ended its stream before its answer" in run.last_error.message
+
+
+def test_one_json_answer_to_a_streamed_request_is_taken_and_only_choice_zero_is_used(upstream):
+    assistant = oai.oai_create_assistant("gpt-4o")
+    upstream.queue.append(json_reply(200, {"object": "chat.completion", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "whole answer"}, "finish_reason": "stop"},
+        {"index": 1, "message": {"role": "assistant", "content": "another"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2}}))
+    events = _run(assistant, "hi")
+    assert events[-1][0] == "thread.run.completed"
+    (message,) = [d for e, d in events if e == "thread.message.completed"]
+    assert message["content"][0]["text"]["value"] == "whole answer"
+    assert upstream.server.received[0].json()["n"] == 1
+    # several choices in a stream: choice 0 alone is the message
+    two = b"".join(
+        line + b"\n\n" + line.replace(b'"index":0', b'"index":1').replace(b'"content":"', b'"content":"X')
+        + b"\n\n" for line in (CHAT / "text.sse").read_bytes().split(b"\n\n") if line.startswith(b"data: {"))
+    upstream.queue.append(_sse(two + b"data: [DONE]\n\n"))
+    events = _run(assistant, "hi")
+    text, _, _ = _recorded("text.sse")
+    (message,) = [d for e, d in events if e == "thread.message.completed"]
+    assert message["content"][0]["text"]["value"] == text
+
+
+@pytest.mark.parametrize("reply, problem", [
+    (json_reply(200, {"error": {"message": "model not loaded"}}), "The model server reported an error: model not loaded"),
+    ((200, {"Content-Type": "text/event-stream"}, [b"data: {not json\n\n"]), "sent something that is not JSON"),
+    ((200, {"Content-Type": "application/json"}, b"<html>gateway</html>"), "sent something that is not JSON"),
+])
+def test_an_upstream_answer_that_is_no_completion_fails_the_run_naming_it(upstream, reply, problem):
+    assistant = oai.oai_create_assistant("gpt-4o")
+    upstream.queue.append(reply)
+    events = _run(assistant, "hi")
+    assert events[-1][0] == "thread.run.failed" and problem in events[-1][1]["last_error"]["message"]

@@ -214,10 +214,11 @@ class Engine:
 
     def _context(self, run: dict[str, Any]) -> TurnContext:
         rounds = []
+        upstream = {m["id"]: m["upstream_id"] for m in self.store.children("upstream_call", run["id"])}
         for step in self.store.children("step", run["id"]):
             calls = [c for c in step["step_details"].get("tool_calls", []) if c["type"] == "function"]
             if calls and step["status"] == "completed":
-                rounds.append([{"id": c["id"], "name": c["function"]["name"],
+                rounds.append([{"id": c["id"], "upstream_id": upstream.get(c["id"]), "name": c["function"]["name"],
                                 "arguments": c["function"]["arguments"],
                                 "output": c["function"]["output"]} for c in calls])
         return TurnContext(run, self.store.children("message", run["thread_id"]), rounds)

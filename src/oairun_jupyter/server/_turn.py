@@ -44,6 +44,7 @@ class Turn:
         self._checkpoint = time.monotonic()
         self.tool_step: dict[str, Any] | None = None
         self.calls: dict[int, dict[str, Any]] = {}
+        self._upstream_ids: dict[int, str] = {}  # the backend's id of each call (sent back to it)
 
     # --- backend events -------------------------------------------------------------------
 
@@ -105,7 +106,9 @@ class Turn:
         call = self.calls.get(delta.index)
         entry: dict[str, Any] = {"index": delta.index, "type": "function"}
         if call is None:
-            call = self.calls[delta.index] = {"id": delta.id or new_id("call"), "type": "function",
+            # an id of this server's own, whatever the backend's looks like (some models give ids
+            # with other characters, or the same id twice); the backend's id is kept beside it
+            call = self.calls[delta.index] = {"id": new_id("call"), "type": "function",
                                               "function": {"name": delta.name or "", "arguments": "",
                                                            "output": None}}
             entry["id"] = call["id"]
@@ -116,6 +119,10 @@ class Turn:
             if delta.name:
                 call["function"]["name"] += delta.name
                 entry["function"]["name"] = delta.name
+        if delta.id and delta.index not in self._upstream_ids:
+            self._upstream_ids[delta.index] = delta.id
+            self._save("upstream_call", {"id": call["id"], "object": "upstream_call", "upstream_id": delta.id,
+                                         "created_at": self.run["created_at"]}, self.run["id"])
         call["function"]["arguments"] += delta.arguments
         self.completion_tokens += count_tokens(delta.arguments)
         self._publish("thread.run.step.delta", {

@@ -6,7 +6,9 @@ import dataclasses
 import json
 from typing import Any
 
-__all__ = ["tool_output_string", "valid_text", "MAX_OUTPUT_CHARS", "MAX_TABLE_ROWS"]
+from .._text import valid_text
+
+__all__ = ["tool_output_string", "MAX_OUTPUT_CHARS", "MAX_TABLE_ROWS"]
 
 MAX_OUTPUT_CHARS = 100_000  # what a model is sent of one output; the rest is cut with a note
 MAX_TABLE_ROWS = 200  # DataFrame rows sent as records
@@ -36,19 +38,6 @@ def _jsonable(value: Any) -> Any:
     if type(value).__name__ == "Decimal":
         return str(value)
     raise TypeError(type(value).__name__)
-
-
-def valid_text(text: str) -> str:
-    """`text` as valid Unicode: a surrogate pair written as two code points is joined, a lone
-    surrogate (text decoded with `surrogateescape`, a JSON `\\ud800` escape) becomes U+FFFD.
-    Such text cannot be encoded as UTF-8: not sent, not shown, not saved in a notebook."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _cut(text: str) -> str:

@@ -11,7 +11,8 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._output import tool_output_string, valid_text
+from .._text import valid_text
+from ._output import tool_output_string
 
 __all__ = ["ToolCallRecord", "now"]
 

@@ -15,6 +15,7 @@ from typing import Any, AsyncIterator
 import httpx
 
 from ..._secrets import Secret, redact
+from ..._text import valid_text
 from ...protocol import SSEDecoder
 from ._base import BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
 
@@ -37,11 +38,12 @@ def chat_messages(context: TurnContext) -> list[dict[str, Any]]:
         messages.append({"role": "system", "content": run["instructions"]})
     for message in context.messages:
         messages.append({"role": message["role"], "content": _message_text(message)})
-    for round_ in context.tool_rounds:
+    for round_ in context.tool_rounds:  # each call under the upstream's own id, as it gave it
         messages.append({"role": "assistant", "content": None, "tool_calls": [
-            {"id": c["id"], "type": "function",
+            {"id": c.get("upstream_id") or c["id"], "type": "function",
              "function": {"name": c["name"], "arguments": c["arguments"]}} for c in round_]})
-        messages += [{"role": "tool", "tool_call_id": c["id"], "content": c["output"] or ""} for c in round_]
+        messages += [{"role": "tool", "tool_call_id": c.get("upstream_id") or c["id"], "content": c["output"] or ""}
+                     for c in round_]
     return messages
 
 
@@ -49,7 +51,7 @@ def chat_request(context: TurnContext, max_tokens: int | None = None) -> dict[st
     """The chat-completions request body for the next turn of a run."""
     run = context.run
     body: dict[str, Any] = {"model": run["model"], "messages": chat_messages(context), "stream": True,
-                            "stream_options": {"include_usage": True}}
+                            "stream_options": {"include_usage": True}, "n": 1}  # one answer: some default to more
     for name in ("temperature", "top_p"):
         if run.get(name) is not None:
             body[name] = run[name]
@@ -68,26 +70,35 @@ def chat_request(context: TurnContext, max_tokens: int | None = None) -> dict[st
 
 
 def chunk_events(chunk: dict[str, Any]) -> tuple[list[TurnEvent], str | None, Usage | None]:
-    """The turn events of one `chat.completion.chunk`, its finish reason and its usage."""
+    """The turn events of one `chat.completion.chunk` (of its choice 0: a server that answers
+    several choices does not get them mixed into one message), its finish reason and its usage.
+    A non-streamed `chat.completion` (its choices hold a whole `message`) is read the same way."""
     events: list[TurnEvent] = []
     finish = None
     for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") or {}
-        if delta.get("content"):
-            events.append(TextDelta(delta["content"]))
-        for call in delta.get("tool_calls") or []:
+        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            continue
+        delta = choice.get("delta") or choice.get("message") or {}
+        if isinstance(delta.get("content"), str) and delta["content"]:
+            events.append(TextDelta(valid_text(delta["content"])))
+        for position, call in enumerate(delta.get("tool_calls") or []):
             function = call.get("function") or {}
-            events.append(ToolCallDelta(call.get("index", 0), function.get("arguments") or "",
+            events.append(ToolCallDelta(call.get("index", position), valid_text(function.get("arguments") or ""),
                                         id=call.get("id"), name=function.get("name")))
         if choice.get("finish_reason"):
             finish = _FINISH.get(choice["finish_reason"], "stop")
     usage = chunk.get("usage")
     return events, finish, (Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
-                            if usage else None)
+                            if isinstance(usage, dict) else None)
 
 
 class ChatCompletionsBackend:
-    """Turns through an upstream chat-completions endpoint; the key stays in this object."""
+    """Turns through an upstream chat-completions endpoint; the key stays in this object.
+
+    Whatever the upstream does short of a whole answer fails the run with `last_error` naming it:
+    an HTTP error, an error object in the stream, a stream cut before its finish (no
+    `finish_reason`, no `[DONE]`), a body that is not JSON. An upstream that ignores
+    `stream: true` and answers one JSON body is read as that answer."""
 
     name = "chat-completions"
 
@@ -99,35 +110,64 @@ class ChatCompletionsBackend:
     def __repr__(self) -> str:
         return f"<ChatCompletionsBackend {self.base_url}>"
 
+    def _error(self, message: str, code: str = "server_error") -> BackendError:
+        return BackendError(redact(message, self._key), code)
+
+    def _decoded(self, data: str | bytes) -> dict[str, Any]:
+        """One JSON object of the upstream's; its error object is the run's failure."""
+        try:
+            value = json.loads(data)
+        except ValueError:
+            raise self._error(f"The model server at {self.base_url} sent something that is not JSON: "
+                              f"{_shown(data)}") from None
+        if not isinstance(value, dict):
+            raise self._error(f"The model server at {self.base_url} sent {_shown(data)} instead of a chat completion.")
+        if value.get("error") is not None:
+            error = value["error"]
+            message = error.get("message") if isinstance(error, dict) else error
+            raise self._error(f"The model server reported an error: {message}")
+        return value
+
     async def turn(self, context: TurnContext) -> AsyncIterator[TurnEvent]:
         run = context.run
         budget = run.get("max_completion_tokens")
         if budget is not None:
             budget -= (run.get("usage") or {}).get("completion_tokens", 0)
         headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
-        finish, usage = "stop", None
+        finish, usage, done = None, None, False
         try:
             async with httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=10.0)) as client:
                 async with client.stream("POST", f"{self.base_url}/chat/completions", headers=headers,
                                          json=chat_request(context, budget)) as response:
                     if response.status_code >= 400:
                         raise self._status_error(response.status_code, await response.aread())
-                    decoder = SSEDecoder()
-                    async for raw in response.aiter_bytes():
-                        for sse in decoder.feed(raw):
-                            if sse.data == "[DONE]":
-                                continue
-                            events, chunk_finish, chunk_usage = chunk_events(json.loads(sse.data))
-                            for event in events:
-                                yield event
-                            finish = chunk_finish or finish
-                            usage = chunk_usage or usage
+                    if "text/event-stream" not in response.headers.get("content-type", ""):
+                        # one JSON answer to a streamed request: taken whole (it has its finish)
+                        events, finish, usage = chunk_events(self._decoded(await response.aread()))
+                        for event in events:
+                            yield event
+                        done = True
+                    else:
+                        decoder = SSEDecoder()
+                        async for raw in response.aiter_bytes():
+                            for sse in decoder.feed(raw):
+                                if sse.data == "[DONE]":
+                                    done = True
+                                    continue
+                                events, chunk_finish, chunk_usage = chunk_events(self._decoded(sse.data))
+                                for event in events:
+                                    yield event
+                                finish = chunk_finish or finish
+                                usage = chunk_usage or usage
         except httpx.HTTPError as error:
-            raise BackendError(redact(f"The model server at {self.base_url} could not be reached "
-                                      f"({type(error).__name__}).", self._key)) from None
+            raise self._error(f"The model server at {self.base_url} could not be reached or broke off its "
+                              f"answer ({type(error).__name__}).") from None
+        if finish is None and not done:
+            raise self._error(f"The model server at {self.base_url} ended its stream before its answer "
+                              "(no finish_reason and no [DONE]): the connection was cut; start a new run.")
         if usage is not None:
             yield usage
-        yield Finish(finish)
+        yield Finish(finish or "stop")
 
     def _status_error(self, status: int, content: bytes) -> BackendError:
         try:
@@ -135,4 +175,9 @@ class ChatCompletionsBackend:
         except (ValueError, KeyError, TypeError):
             message = content.decode("utf-8", "replace")[:300]
         code = "rate_limit_exceeded" if status == 429 else "server_error"
-        return BackendError(redact(f"The model server answered {status}: {message}", self._key), code)
+        return self._error(f"The model server answered {status}: {message}", code)
+
+
+def _shown(data: str | bytes) -> str:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return repr(text[:120]) + ("..." if len(text) > 120 else "")
