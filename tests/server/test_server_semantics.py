@@ -262,3 +262,24 @@ def test_cancel_right_after_create_still_ends_cancelled(server):
         assert ended["status"] == "cancelled" and ended["cancelled_at"] is not None
         assert oai.oai_list_messages(run.thread_id)[0].role == "user" or \
             oai.oai_list_messages(run.thread_id)[0].status == "incomplete"  # no answer completed after the cancel
+
+
+@pytest.mark.parametrize("prompt, named, accepts", [
+    ("/long many", "`/long many`", "/long takes a count of words"),
+    ("/pace fast\nhello", "`/pace fast`", "/pace takes milliseconds per delta"),
+    ("/pace 20 /long 100", "`/pace 20 /long 100`", "One directive a line"),
+    ("/pace nan", "`/pace nan`", "from 0 to 60,000"),
+    ("/long 99999999", "`/long 99999999`", "from 1 to 1,000,000"),
+    ("/frobnicate now", "`/frobnicate`", "there is no directive /frobnicate"),
+    ("/call", "`/call `", "/call takes a tool name"),
+    ("/call-padded get_weather city", "`/call-padded get_weather city`", "takes a tool name, a field name and a count"),
+])
+def test_a_scripted_directive_that_does_not_parse_fails_the_run_saying_which_and_what_it_takes(
+        server, caplog, prompt, named, accepts):
+    """They used to fail the run with "The server failed: ValueError" and a server traceback."""
+    failed = streamed_run(make_assistant()["id"], prompt)[-1]
+    assert failed[0] == "thread.run.failed"
+    error = failed[1]["last_error"]
+    assert error["code"] == "invalid_prompt" and named in error["message"] and accepts in error["message"], error
+    assert "/pace MS" in error["message"]  # and the directives it knows
+    assert "Traceback" not in caplog.text

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 
 __all__ = ["main"]
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535, or 0 for a free one")
+    return port
+
+
+def _milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60_000:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds from 0 to 60000")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -14,11 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the local Assistants-compatible runs server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     serve.add_argument("--db", default=None, help="SQLite file (default: in the user data directory; "
                                                   "':memory:' keeps nothing)")
     serve.add_argument("--backend", choices=("scripted", "chat-completions"), default="scripted")
-    serve.add_argument("--pace-ms", type=float, default=20.0,
+    serve.add_argument("--pace-ms", type=_milliseconds, default=20.0,
                        help="scripted backend: milliseconds between deltas (default 20)")
     serve.add_argument("--upstream-base-url", default=None,
                        help="chat-completions backend: the upstream /v1 URL")
@@ -31,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-auth", action="store_true",
                        help="accept requests without a key (loopback only): any local user or "
                             "program can then drive the runs")
-    serve.add_argument("--poll-after-ms", type=int, default=200)
+    serve.add_argument("--poll-after-ms", type=_milliseconds, default=200,
+                       help="how long clients are asked to wait between polls (default 200)")
     return parser
 
 
@@ -64,8 +86,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oairun-jupyter serve: {error}", file=sys.stderr)
         return 2
     db = args.db or default_db_path()
-    app = create_app(Store(db), backend, poll_after_ms=args.poll_after_ms, server_key=server_key, host=args.host)
-    server = LocalServer(app, host=args.host, port=args.port)
+    try:
+        store = Store(db)
+    except (sqlite3.Error, OSError) as error:
+        print(f"oairun-jupyter serve: cannot open the database {db} ({error}): give a file in a folder you "
+              "can write with --db, or --db :memory: to keep nothing", file=sys.stderr)
+        return 2
+    app = create_app(store, backend, poll_after_ms=int(args.poll_after_ms), server_key=server_key, host=args.host)
+    try:
+        server = LocalServer(app, host=args.host, port=args.port)
+    except OSError as error:  # in use, not an address of this machine, not allowed
+        print(f"oairun-jupyter serve: cannot listen on {args.host} port {args.port} ({error.strerror or error}): "
+              "choose another --port (0 picks a free one) or --host", file=sys.stderr)
+        return 2
     print(f"oairun-jupyter runs server ({args.backend} backend, database {db}) on {server.base_url}; "
           f"key {key_source}", flush=True)
     server.start()

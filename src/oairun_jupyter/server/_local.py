@@ -121,8 +121,9 @@ class LocalServer:
 
     @property
     def base_url(self) -> str:
-        """The URL clients use, e.g. http://127.0.0.1:54321/v1."""
-        return f"http://{self.host}:{self.port}/v1"
+        """The URL clients use, e.g. http://127.0.0.1:54321/v1 (an IPv6 host in brackets)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/v1"
 
     @property
     def store(self) -> Store:

@@ -103,6 +103,13 @@ class ChatCompletionsBackend:
     name = "chat-completions"
 
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600.0) -> None:
+        try:
+            url = httpx.URL(base_url)
+        except (httpx.InvalidURL, TypeError):
+            url = None
+        if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+            raise ValueError(f"the upstream base URL must be an http:// or https:// URL such as "
+                             f"https://api.openai.com/v1 or http://127.0.0.1:11434/v1, got {base_url!r}")
         self.base_url = base_url.rstrip("/")
         self._key = Secret(api_key or "")
         self._timeout = timeout

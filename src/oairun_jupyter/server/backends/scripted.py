@@ -71,6 +71,47 @@ def _words(text: str) -> list[str]:
     return [word[start:start + _MAX_PIECE] for word in words for start in range(0, len(word), _MAX_PIECE)]
 
 
+# what each directive takes (see the module's docstring), for a message that says so
+_DIRECTIVES = {"call": "/call NAME ARGUMENTS", "long": "/long N", "say": "/say TEXT", "repeat": "/repeat N TEXT",
+               "cite": "/cite [TEXT]", "code": "/code", "search": "/search", "fail": "/fail [CODE] [message]",
+               "pace": "/pace MS"}
+_MAX_PACE_MS = 60_000
+_MAX_LONG = 1_000_000
+
+
+def _bad(directive: str, problem: str) -> BackendError:
+    return BackendError(f"The scripted backend could not read `{directive[:80]}`: {problem}. One directive a "
+                        "line; the directives: " + ", ".join(_DIRECTIVES.values()) + ", /call-padded NAME FIELD N.",
+                        "invalid_prompt")
+
+
+def _checked_directives(text: str) -> dict[str, str]:
+    """The message's directives by name, each one it cannot read a failure that names it."""
+    for line in text.splitlines():
+        if line.startswith("/call-padded") and not _PADDED_CALL.match(line):
+            raise _bad(line, "/call-padded takes a tool name, a field name and a count up to 8 digits")
+    directives = {}
+    for name, arg in _DIRECTIVE.findall(text):
+        if name not in _DIRECTIVES:
+            raise _bad(f"/{name}", f"there is no directive /{name}")
+        if name == "call" and not _FORCED_CALL.search(f"/call {arg}"):
+            raise _bad(f"/call {arg}", "/call takes a tool name, then its arguments")
+        directives[name] = (arg or "").strip()
+    return directives
+
+
+def _number(directives: dict[str, str], name: str, low: float, high: float, what: str, whole: bool = False) -> float:
+    raw = directives[name]
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:  # NaN too
+        raise _bad(f"/{name} {raw}", f"/{name} takes {what}, {'a whole number' if whole else 'a number'} from "
+                                     f"{low:,} to {high:,}, e.g. `/{name} {20 if name == 'pace' else 100}`")
+    return value
+
+
 def _written(directives: dict[str, str]) -> str | None:
     """The text `/repeat N TEXT` or `/say TEXT` asks for, or None."""
     if "repeat" in directives:
@@ -92,8 +133,9 @@ class ScriptedBackend:
 
     async def turn(self, context: TurnContext) -> AsyncIterator[TurnEvent]:
         text = last_user_text(context.messages)
-        directives = {name: (arg or "").strip() for name, arg in _DIRECTIVE.findall(text)}
-        pace = float(directives["pace"]) / 1000 if "pace" in directives else self.pace
+        directives = _checked_directives(text)
+        pace = _number(directives, "pace", 0, _MAX_PACE_MS, "milliseconds per delta") / 1000 \
+            if "pace" in directives else self.pace
         prompt_tokens = count_tokens(context.run.get("instructions") or "") + sum(
             count_tokens(json.dumps(m.get("content"))) for m in context.messages)
         if context.tool_rounds:
@@ -136,7 +178,8 @@ class ScriptedBackend:
     @staticmethod
     def _reply(text: str, directives: dict[str, str]) -> tuple[str, list[dict[str, Any]] | None]:
         if "long" in directives:
-            count = int(directives["long"] or 1000)
+            count = int(_number(directives, "long", 1, _MAX_LONG, "a count of words", whole=True)) \
+                if directives["long"] else 1000
             return " ".join(f"w{n}" for n in range(count)), None
         if "cite" in directives or "search" in directives:
             marker = directives.get("cite") or "\u30104:0\u2020notes.md\u3011"  # `/cite TEXT` marks TEXT
