@@ -27,7 +27,8 @@ def start_server(extra: list[str] | None = None) -> tuple[subprocess.Popen, str]
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     process = subprocess.Popen([sys.executable, "-m", "oairun_jupyter.server", "serve", "--port", str(port),
-                                "--db", ":memory:", "--pace-ms", "0", *(extra or [])], stdout=subprocess.DEVNULL)
+                                "--db", ":memory:", "--pace-ms", "0", "--no-auth", *(extra or [])],
+                               stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
     for _ in range(400):
         try:

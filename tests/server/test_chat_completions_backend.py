@@ -256,3 +256,17 @@ def test_an_upstream_answer_that_is_no_completion_fails_the_run_naming_it(upstre
     upstream.queue.append(reply)
     events = _run(assistant, "hi")
     assert events[-1][0] == "thread.run.failed" and problem in events[-1][1]["last_error"]["message"]
+
+
+def test_deltas_that_arrive_in_one_read_travel_as_one():
+    """A fast upstream's small chunks cost one delta per network read (bench/server.py measures
+    the gain); a call's first piece (its id and name) and annotated text stay pieces of their own."""
+    from oairun_jupyter.server.backends import TextDelta, ToolCallDelta
+    from oairun_jupyter.server.backends.chat_completions import merged
+
+    cited = TextDelta("[1]", [{"type": "file_citation"}])
+    arrived = [TextDelta("a"), TextDelta("b"), cited, TextDelta("c"), ToolCallDelta(0, "", id="x", name="f"),
+               ToolCallDelta(0, '{"a"'), ToolCallDelta(0, ":1}"), ToolCallDelta(1, "", id="y", name="g"),
+               ToolCallDelta(1, "{}")]
+    assert merged(arrived) == [TextDelta("ab"), cited, TextDelta("c"), ToolCallDelta(0, '{"a":1}', id="x", name="f"),
+                               ToolCallDelta(1, "{}", id="y", name="g")]

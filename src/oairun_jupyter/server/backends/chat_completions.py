@@ -92,6 +92,35 @@ def chunk_events(chunk: dict[str, Any]) -> tuple[list[TurnEvent], str | None, Us
                             if isinstance(usage, dict) else None)
 
 
+def merged(events: list[TurnEvent]) -> list[TurnEvent]:
+    """Deltas that arrived together as one: text pieces in a row, and argument pieces of one call
+    in a row. A fast upstream's many small chunks then cost one message delta per network read
+    instead of one each; a slow one's come one by one as before."""
+    out: list[TurnEvent] = []
+    pieces: list[str] = []  # of the delta at out[-1], joined once it is complete
+
+    def close() -> None:
+        if len(pieces) > 1:
+            last = out[-1]
+            out[-1] = TextDelta("".join(pieces)) if isinstance(last, TextDelta) else \
+                ToolCallDelta(last.index, "".join(pieces), id=last.id, name=last.name)
+        pieces.clear()
+    for event in events:
+        last = out[-1] if out else None
+        if isinstance(event, TextDelta) and isinstance(last, TextDelta) and not (last.annotations or event.annotations):
+            pieces.append(event.text)
+        elif (isinstance(event, ToolCallDelta) and isinstance(last, ToolCallDelta) and event.index == last.index
+              and event.id is None and event.name is None):
+            pieces.append(event.arguments)
+        else:
+            close()
+            out.append(event)
+            pieces.append(event.text if isinstance(event, TextDelta) else
+                          event.arguments if isinstance(event, ToolCallDelta) else "")
+    close()
+    return out
+
+
 class ChatCompletionsBackend:
     """Turns through an upstream chat-completions endpoint; the key stays in this object.
 
@@ -157,15 +186,17 @@ class ChatCompletionsBackend:
                     else:
                         decoder = SSEDecoder()
                         async for raw in response.aiter_bytes():
+                            arrived: list[TurnEvent] = []  # what one read of the network brought
                             for sse in decoder.feed(raw):
                                 if sse.data == "[DONE]":
                                     done = True
                                     continue
                                 events, chunk_finish, chunk_usage = chunk_events(self._decoded(sse.data))
-                                for event in events:
-                                    yield event
+                                arrived += events
                                 finish = chunk_finish or finish
                                 usage = chunk_usage or usage
+                            for event in merged(arrived):
+                                yield event
         except httpx.HTTPError as error:
             raise self._error(f"The model server at {self.base_url} could not be reached or broke off its "
                               f"answer ({type(error).__name__}).") from None
