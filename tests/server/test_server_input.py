@@ -80,6 +80,14 @@ REFUSED = [
      "additional_messages[1].content[0].text"),
     ("/threads/runs", b'{"assistant_id": "{assistant}", "thread": {"messages": ["fine", {"role": "user", '
                       b'"content": ""}]}}', "thread.messages[1].content"),
+    ("/assistants", b'{"model": "m", "response_format": {"type": "json_schema"}}', "response_format.json_schema"),
+    ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "response_format": "xml"}', "response_format"),
+    ("/assistants", b'{"model": "m", "tool_resources": {"code_interpreter": {"file_ids": "file_1"}}}',
+     "tool_resources.code_interpreter.file_ids"),
+    ("/threads/{thread}/messages", b'{"role": "user", "content": "hi", "attachments": [{"file_id": 1, "tools": []}]}',
+     "attachments[0].file_id"),
+    ("/threads", b'{"messages": [{"role": "user", "content": "hi", "attachments": [{"file_id": "f", "tools": '
+                 b'[{"type": "function"}]}]}]}', "messages[0].attachments[0].tools[0].type"),
     ("/threads", b'{"messages": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", None),
     ("/threads", b'{"metadata": ' + b'{"a": ' * 70 + b"1" + b"}" * 70 + b"}", "metadata" + ".a" * 63),
 ]
@@ -107,10 +115,14 @@ def test_well_formed_parts_tools_and_choices_are_taken(http, ids):
     """The same shapes, well formed, as the contract allows them."""
     message = http.post(f"/threads/{ids['thread']}/messages", json={"role": "user", "content": [
         {"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": "https://x/i.png", "detail": "low"}},
-        {"type": "image_file", "image_file": {"file_id": "file_1"}}]})
+        {"type": "image_file", "image_file": {"file_id": "file_1"}}],
+        "attachments": [{"file_id": "file_2", "tools": [{"type": "file_search"}, {"type": "code_interpreter"}]}]})
     assert message.status_code == 200, message.text
     assistant = http.post("/assistants", json={"model": "m", "tools": [
-        {"type": "code_interpreter"}, {"type": "file_search", "file_search": {"max_num_results": 5}}, FUNCTION]})
+        {"type": "code_interpreter"}, {"type": "file_search", "file_search": {"max_num_results": 5}}, FUNCTION],
+        "tool_resources": {"code_interpreter": {"file_ids": ["file_1"]}, "file_search": {"vector_store_ids": ["vs_1"]}},
+        "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"},
+                                                                   "strict": True}}})
     assert assistant.status_code == 200, assistant.text
     run = http.post(f"/threads/{ids['thread']}/runs", json={
         "assistant_id": ids["assistant"], "tool_choice": {"type": "function", "function": {"name": "get_weather"}}})

@@ -11,7 +11,6 @@ from starlette.routing import Route
 from ..protocol import (
     REASONING_EFFORTS,
     check_choice,
-    check_dict,
     check_metadata,
     check_number,
     messages_list,
@@ -21,7 +20,7 @@ from ._errors import invalid, not_found
 from ._limits import ASSISTANT_LIMITS, THREAD_LIMITS
 from ._pagination import page, page_params
 from ._payloads import assistant_payload, message_payload, thread_payload
-from ._shapes import check_content_parts, check_tools
+from ._shapes import check_attachments, check_content_parts, check_response_format, check_tool_resources, check_tools
 
 __all__ = ["object_routes", "load", "message_rows", "thread_rows"]
 
@@ -42,7 +41,8 @@ def _check_assistant(body: dict[str, Any]) -> dict[str, Any]:
         if body.get(name) is not None and not isinstance(body[name], str):
             raise invalid(f"Invalid type for '{name}': expected a string.", name)
     check_tools(body.get("tools"))
-    checked(check_dict, body.get("tool_resources"), "tool_resources", "an object")
+    check_tool_resources(body.get("tool_resources"))
+    check_response_format(body.get("response_format"))
     checked(check_metadata, body.get("metadata"))
     checked(check_number, body.get("temperature"), "temperature", 0, 2)
     checked(check_number, body.get("top_p"), "top_p", 0, 1)
@@ -104,6 +104,7 @@ def message_rows(thread_id: str, messages: Any, param: str) -> Rows:
         if unknown:
             raise invalid(f"Unrecognized request argument supplied: {where}.{sorted(unknown)[0]}", where)
         _check_content(message.get("content"), f"{where}.content")
+        check_attachments(message.get("attachments"), f"{where}.attachments")
         checked(check_metadata, message.get("metadata"), f"{where}.metadata")
         rows.append(("message", message_payload(thread_id, message), thread_id))
     return rows
@@ -122,7 +123,7 @@ def _check_content(content: Any, param: str) -> None:
 def thread_rows(body: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], Rows]:
     """A thread (and its first messages) from a createThread-shaped body, checked, not stored."""
     checked(check_metadata, body.get("metadata"), f"{prefix}metadata")
-    checked(check_dict, body.get("tool_resources"), f"{prefix}tool_resources", "an object")
+    check_tool_resources(body.get("tool_resources"), f"{prefix}tool_resources")
     thread = thread_payload(body)
     return thread, [("thread", thread, None), *message_rows(thread["id"], body.get("messages"), f"{prefix}messages")]
 
@@ -142,6 +143,7 @@ async def modify_thread(request: Request) -> JSONResponse:
     thread = load(request, "thread", request.path_params["thread_id"])
     body = await read_body(request, {"tool_resources", "metadata"}, limits=THREAD_LIMITS)
     checked(check_metadata, body.get("metadata"))
+    check_tool_resources(body.get("tool_resources"))
     thread.update({k: v for k, v in body.items() if v is not None})
     return JSONResponse(request.app.state.store.put("thread", thread))
 
@@ -161,6 +163,7 @@ async def create_message(request: Request) -> JSONResponse:
         raise invalid(f"Can't add messages to {thread['id']} while a run is active.")
     checked(check_choice, body["role"], "role", ("user", "assistant"))
     _check_content(body["content"], "content")
+    check_attachments(body.get("attachments"), "attachments")
     checked(check_metadata, body.get("metadata"))
     message = message_payload(thread["id"], body)
     return JSONResponse(request.app.state.store.put("message", message, thread["id"]))

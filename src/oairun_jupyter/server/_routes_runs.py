@@ -16,7 +16,7 @@ from ._limits import RUN_LIMITS, THREAD_AND_RUN_LIMITS
 from ._pagination import page, page_params
 from ._payloads import run_payload
 from ._routes_objects import load, message_rows, thread_rows
-from ._shapes import check_tool_choice, check_tools
+from ._shapes import check_response_format, check_tool_choice, check_tool_resources, check_tools
 
 __all__ = ["run_routes"]
 
@@ -32,6 +32,7 @@ def _poll_headers(request: Request) -> dict[str, str]:
 
 def _check_run_options(body: dict[str, Any]) -> None:
     check_tools(body.get("tools"))
+    check_response_format(body.get("response_format"))
     checked(lambda: run_options(**{name: body.get(name) for name in _RUN_OPTIONS}))
 
 
@@ -84,6 +85,7 @@ async def create_thread_and_run(request: Request) -> Response:
     body = await read_body(request, _RUN_OPTIONS | {"assistant_id", "thread", "tool_resources"},
                            ("assistant_id",), THREAD_AND_RUN_LIMITS)
     _check_run_options(body)
+    check_tool_resources(body.get("tool_resources"))
     thread_body = body.get("thread") or {}
     if not isinstance(thread_body, dict) or set(thread_body) - {"messages", "tool_resources", "metadata"}:
         raise invalid("Invalid 'thread': expected an object with messages, tool_resources, metadata.", "thread")

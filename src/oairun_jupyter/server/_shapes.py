@@ -1,7 +1,8 @@
 """The shapes the contract gives a request's content parts, tools and tool choice
 (`MessageRequestContentTextObject`, `MessageContentImageFileObject`, `MessageContentImageUrlObject`,
 `AssistantToolsCode`, `AssistantToolsFileSearch`, `AssistantToolsFunction`,
-`AssistantsApiToolChoiceOption`), checked before anything is stored: a body of another shape was
+`AssistantsApiToolChoiceOption`, `AssistantsApiResponseFormatOption`, `tool_resources`, a message's
+`attachments`), checked before anything is stored: a body of another shape was
 stored, then failed every run of its thread or assistant."""
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any, Mapping
 
 from ._errors import invalid
 
-__all__ = ["check_content_parts", "check_tools", "check_tool_choice", "TOOL_TYPES"]
+__all__ = ["check_content_parts", "check_tools", "check_tool_choice", "check_response_format",
+           "check_tool_resources", "check_attachments", "TOOL_TYPES"]
 
 TOOL_TYPES = ("code_interpreter", "file_search", "function")
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -131,3 +133,79 @@ def check_tool_choice(choice: Any, tools: list[Any]) -> None:
     if function["name"] not in declared:
         raise invalid(f"Invalid 'tool_choice.function.name': the run has no function '{function['name']:.80}' "
                       f"(its functions: {', '.join(declared) or 'none'}).", "tool_choice.function.name")
+
+
+def check_response_format(value: Any) -> None:
+    """`auto`, or {"type": "text" | "json_object"}, or {"type": "json_schema", "json_schema": {"name", ...}}."""
+    if value is None or value == "auto":
+        return
+    if isinstance(value, str):
+        raise invalid(f"Invalid value for 'response_format': expected 'auto' or an object, got '{value:.40}'.",
+                      "response_format")
+    kind = _object(value, "response_format", ("type", "json_schema"), ("type",))["type"]
+    _string(kind, "response_format.type", ("text", "json_object", "json_schema"))
+    if kind != "json_schema":
+        _object(value, "response_format", ("type",))
+        return
+    spec = _object(value.get("json_schema"), "response_format.json_schema",
+                   ("name", "description", "schema", "strict"), ("name",))
+    if not (isinstance(spec["name"], str) and _FUNCTION_NAME.fullmatch(spec["name"])):
+        raise invalid("Invalid 'response_format.json_schema.name': 1 to 64 letters, digits, '_' or '-'.",
+                      "response_format.json_schema.name")
+    if spec.get("description") is not None:
+        _string(spec["description"], "response_format.json_schema.description")
+    if spec.get("schema") is not None and not isinstance(spec["schema"], Mapping):
+        raise invalid("Invalid type for 'response_format.json_schema.schema': expected a JSON schema object.",
+                      "response_format.json_schema.schema")
+    if spec.get("strict") is not None and not isinstance(spec["strict"], bool):
+        raise invalid("Invalid type for 'response_format.json_schema.strict': expected a boolean.",
+                      "response_format.json_schema.strict")
+
+
+def _strings(value: Any, param: str) -> None:
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise invalid(f"Invalid type for '{param}': expected an array of strings.", param)
+    for index, item in enumerate(value):
+        _string(item, f"{param}[{index}]")
+
+
+def check_tool_resources(value: Any, param: str = "tool_resources") -> None:
+    """{"code_interpreter": {"file_ids": [...]}, "file_search": {"vector_store_ids": [...], "vector_stores": [...]}}."""
+    if value is None:
+        return
+    resources = _object(value, param, ("code_interpreter", "file_search"))
+    if resources.get("code_interpreter") is not None:
+        code = _object(resources["code_interpreter"], f"{param}.code_interpreter", ("file_ids",))
+        _strings(code.get("file_ids"), f"{param}.code_interpreter.file_ids")
+    if resources.get("file_search") is not None:
+        search = _object(resources["file_search"], f"{param}.file_search", ("vector_store_ids", "vector_stores"))
+        _strings(search.get("vector_store_ids"), f"{param}.file_search.vector_store_ids")
+        stores = search.get("vector_stores")
+        if stores is not None and not isinstance(stores, list):
+            raise invalid(f"Invalid type for '{param}.file_search.vector_stores': expected an array.",
+                          f"{param}.file_search.vector_stores")
+        for index, store in enumerate(stores or []):
+            where = f"{param}.file_search.vector_stores[{index}]"
+            entry = _object(store, where, ("file_ids", "chunking_strategy", "metadata"))
+            _strings(entry.get("file_ids"), f"{where}.file_ids")
+            if entry.get("chunking_strategy") is not None:
+                _object(entry["chunking_strategy"], f"{where}.chunking_strategy", ("type", "static"), ("type",))
+
+
+def check_attachments(value: Any, param: str) -> None:
+    """Each attachment a file id and the tools it is for (code_interpreter, file_search)."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        raise invalid(f"Invalid type for '{param}': expected an array of attachments.", param)
+    for index, attachment in enumerate(value):
+        where = f"{param}[{index}]"
+        entry = _object(attachment, where, ("file_id", "tools"), ("file_id", "tools"))
+        _string(entry["file_id"], f"{where}.file_id")
+        if not isinstance(entry["tools"], list):
+            raise invalid(f"Invalid type for '{where}.tools': expected an array of tools.", f"{where}.tools")
+        for position, tool in enumerate(entry["tools"]):
+            kind = _object(tool, f"{where}.tools[{position}]", ("type",), ("type",))["type"]
+            _string(kind, f"{where}.tools[{position}].type", ("code_interpreter", "file_search"))
