@@ -270,3 +270,13 @@ def test_deltas_that_arrive_in_one_read_travel_as_one():
                ToolCallDelta(1, "{}")]
     assert merged(arrived) == [TextDelta("ab"), cited, TextDelta("c"), ToolCallDelta(0, '{"a":1}', id="x", name="f"),
                                ToolCallDelta(1, "{}", id="y", name="g")]
+
+
+def test_a_bad_event_among_good_ones_in_one_read_is_named(upstream):
+    """The events of one network read are parsed together; a bad one among them is still the one
+    the run's last_error names."""
+    good = b"".join(line + b"\n\n" for line in (CHAT / "text.sse").read_bytes().split(b"\n\n")[:5] if line)
+    upstream.queue.append((200, {"Content-Type": "text/event-stream"}, [good + b"data: {oops\n\n" + good]))
+    events = _run(oai.oai_create_assistant("gpt-4o"), "hi")
+    assert events[-1][0] == "thread.run.failed"
+    assert "sent something that is not JSON: '{oops'" in events[-1][1]["last_error"]["message"]

@@ -343,3 +343,6 @@ class Engine:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        close = getattr(self.backend, "aclose", None)  # a backend's connections to its upstream
+        if close is not None:
+            await close()

@@ -142,6 +142,17 @@ class ChatCompletionsBackend:
         self.base_url = base_url.rstrip("/")
         self._key = Secret(api_key or "")
         self._timeout = timeout
+        self._client: httpx.AsyncClient | None = None  # one for the server's life: making one costs ~10 ms
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=10.0))
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the connections to the upstream (the server is stopping)."""
+        if self._client is not None:
+            await self._client.aclose()
 
     def __repr__(self) -> str:
         return f"<ChatCompletionsBackend {self.base_url}>"
@@ -156,6 +167,22 @@ class ChatCompletionsBackend:
         except ValueError:
             raise self._error(f"The model server at {self.base_url} sent something that is not JSON: "
                               f"{_shown(data)}") from None
+        return self._checked(value, data)
+
+    def _decoded_all(self, datas: list[str]) -> list[dict[str, Any]]:
+        """The JSON objects of one network read's events, parsed in one go (a third faster than
+        one by one for a fast upstream's many small chunks); one by one when one of them is bad."""
+        if len(datas) < 2:
+            return [self._decoded(data) for data in datas]
+        try:
+            values = json.loads("[" + ",".join(datas) + "]")
+        except ValueError:
+            return [self._decoded(data) for data in datas]  # names the one that is not JSON
+        if len(values) != len(datas):  # an event's data held two values ("1, 2"): each is read alone
+            return [self._decoded(data) for data in datas]
+        return [self._checked(value, data) for value, data in zip(values, datas)]
+
+    def _checked(self, value: Any, data: str | bytes) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self._error(f"The model server at {self.base_url} sent {_shown(data)} instead of a chat completion.")
         if value.get("error") is not None:
@@ -172,31 +199,29 @@ class ChatCompletionsBackend:
         headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
         finish, usage, done = None, None, False
         try:
-            async with httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=10.0)) as client:
-                async with client.stream("POST", f"{self.base_url}/chat/completions", headers=headers,
-                                         json=chat_request(context, budget)) as response:
-                    if response.status_code >= 400:
-                        raise self._status_error(response.status_code, await response.aread())
-                    if "text/event-stream" not in response.headers.get("content-type", ""):
-                        # one JSON answer to a streamed request: taken whole (it has its finish)
-                        events, finish, usage = chunk_events(self._decoded(await response.aread()))
-                        for event in events:
+            async with self._http().stream("POST", f"{self.base_url}/chat/completions", headers=headers,
+                                           json=chat_request(context, budget)) as response:
+                if response.status_code >= 400:
+                    raise self._status_error(response.status_code, await response.aread())
+                if "text/event-stream" not in response.headers.get("content-type", ""):
+                    # one JSON answer to a streamed request: taken whole (it has its finish)
+                    events, finish, usage = chunk_events(self._decoded(await response.aread()))
+                    for event in events:
+                        yield event
+                    done = True
+                else:
+                    decoder = SSEDecoder()
+                    async for raw in response.aiter_bytes():
+                        datas = [sse.data for sse in decoder.feed(raw)]  # what one read of the network brought
+                        done = done or "[DONE]" in datas
+                        arrived: list[TurnEvent] = []
+                        for chunk in self._decoded_all([data for data in datas if data != "[DONE]"]):
+                            events, chunk_finish, chunk_usage = chunk_events(chunk)
+                            arrived += events
+                            finish = chunk_finish or finish
+                            usage = chunk_usage or usage
+                        for event in merged(arrived):
                             yield event
-                        done = True
-                    else:
-                        decoder = SSEDecoder()
-                        async for raw in response.aiter_bytes():
-                            arrived: list[TurnEvent] = []  # what one read of the network brought
-                            for sse in decoder.feed(raw):
-                                if sse.data == "[DONE]":
-                                    done = True
-                                    continue
-                                events, chunk_finish, chunk_usage = chunk_events(self._decoded(sse.data))
-                                arrived += events
-                                finish = chunk_finish or finish
-                                usage = chunk_usage or usage
-                            for event in merged(arrived):
-                                yield event
         except httpx.HTTPError as error:
             raise self._error(f"The model server at {self.base_url} could not be reached or broke off its "
                               f"answer ({type(error).__name__}).") from None
