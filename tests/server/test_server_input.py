@@ -75,10 +75,10 @@ REFUSED = [
                                b'"function": {"name": "not_declared"}}}', "tool_choice.function.name"),
     ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "tool_choice": {"type": "file_search"}}',
      "tool_choice"),
-    ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "additional_messages": ["fine", '
+    ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "additional_messages": [{"role": "user", "content": "fine"}, '
                                b'{"role": "user", "content": [{"type": "text", "text": 5}]}]}',
      "additional_messages[1].content[0].text"),
-    ("/threads/runs", b'{"assistant_id": "{assistant}", "thread": {"messages": ["fine", {"role": "user", '
+    ("/threads/runs", b'{"assistant_id": "{assistant}", "thread": {"messages": [{"role": "user", "content": "fine"}, {"role": "user", '
                       b'"content": ""}]}}', "thread.messages[1].content"),
     ("/assistants", b'{"model": "m", "response_format": {"type": "json_schema"}}', "response_format.json_schema"),
     ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "response_format": "xml"}', "response_format"),
@@ -149,7 +149,8 @@ def test_a_thread_deleted_while_its_run_streams_stops_the_run_and_keeps_nothing(
     before = _stored(local)
     events = []
     with http.stream("POST", "/threads/runs", json={"assistant_id": ids["assistant"], "stream": True,
-                                                    "thread": {"messages": ["/pace 20\n/long 100000"]}}) as stream:
+                                                    "thread": {"messages": [
+                         {"role": "user", "content": "/pace 20\n/long 100000"}]}}) as stream:
         lines = stream.iter_lines()
         for line in lines:
             if line.startswith("event: "):

@@ -73,6 +73,9 @@ def _truncation(value: Any) -> Any:
     value = check_dict(value, "truncation_strategy",
                        "a dict like {'type': 'auto'} or {'type': 'last_messages', 'last_messages': 5}")
     if value is not None:
+        if value.get("type") is None:
+            raise ValueError("truncation_strategy needs a 'type': {'type': 'auto'} or "
+                             "{'type': 'last_messages', 'last_messages': 5}")
         check_choice(value.get("type"), "truncation_strategy['type']", ("auto", "last_messages"))
         check_int(value.get("last_messages"), "truncation_strategy['last_messages']", 1)
     return value

@@ -13,7 +13,6 @@ from ..protocol import (
     check_choice,
     check_metadata,
     check_number,
-    messages_list,
 )
 from ._body import checked, read_body
 from ._errors import invalid, not_found
@@ -97,12 +96,24 @@ Rows = list[tuple[str, dict[str, Any], str]]  # (kind, payload, parent) for Stor
 def message_rows(thread_id: str, messages: Any, param: str) -> Rows:
     """A thread's first (or a run's additional) messages, every one checked, none stored yet: a
     request refused for its last message leaves nothing of the others behind."""
+    if messages is None:
+        return []
+    if not isinstance(messages, list):  # the client's plain-string convenience is the client's, not the wire's
+        raise invalid(f"Invalid type for '{param}': expected an array of messages such as "
+                      '{"role": "user", "content": "..."}.', param)
     rows = []
-    for position, message in enumerate(checked(messages_list, messages, param) or []):
+    for position, message in enumerate(messages):
         where = f"{param}[{position}]"
+        if not isinstance(message, dict):
+            raise invalid(f"Invalid type for '{where}': expected a message object such as "
+                          '{"role": "user", "content": "..."}.', where)
         unknown = set(message) - {"role", "content", "attachments", "metadata"}
         if unknown:
             raise invalid(f"Unrecognized request argument supplied: {where}.{sorted(unknown)[0]}", where)
+        for required in ("role", "content"):
+            if message.get(required) is None:
+                raise invalid(f"Missing required parameter: '{where}.{required}'.", f"{where}.{required}")
+        checked(check_choice, message["role"], f"{where}.role", ("user", "assistant"))
         _check_content(message.get("content"), f"{where}.content")
         check_attachments(message.get("attachments"), f"{where}.attachments")
         checked(check_metadata, message.get("metadata"), f"{where}.metadata")

@@ -86,7 +86,7 @@ async def create_thread_and_run(request: Request) -> Response:
                            ("assistant_id",), THREAD_AND_RUN_LIMITS)
     _check_run_options(body)
     check_tool_resources(body.get("tool_resources"))
-    thread_body = body.get("thread") or {}
+    thread_body = {} if body.get("thread") is None else body["thread"]
     if not isinstance(thread_body, dict) or set(thread_body) - {"messages", "tool_resources", "metadata"}:
         raise invalid("Invalid 'thread': expected an object with messages, tool_resources, metadata.", "thread")
     assistant = _assistant(request, body)

@@ -21,11 +21,13 @@ _DETAILS = ("auto", "low", "high")
 _TOOL_CHOICES = ("none", "auto", "required")
 
 
-def _object(value: Any, param: str, keys: tuple[str, ...], required: tuple[str, ...] = ()) -> Mapping[str, Any]:
-    """`value` as an object holding only `keys`, with every one of `required`."""
+def _object(value: Any, param: str, keys: tuple[str, ...], required: tuple[str, ...] = (),
+            others: bool = False) -> Mapping[str, Any]:
+    """`value` as an object holding only `keys` (or others too, where the contract allows them),
+    with every one of `required`."""
     if not isinstance(value, Mapping):
         raise invalid(f"Invalid type for '{param}': expected an object, got {type(value).__name__}.", param)
-    unknown = sorted(set(value) - set(keys))
+    unknown = [] if others else sorted(set(value) - set(keys))
     if unknown:
         raise invalid(f"Unrecognized parameter '{param}.{unknown[0]}': '{param}' takes {', '.join(keys)}.",
                       f"{param}.{unknown[0]}")
@@ -175,12 +177,14 @@ def check_tool_resources(value: Any, param: str = "tool_resources") -> None:
     """{"code_interpreter": {"file_ids": [...]}, "file_search": {"vector_store_ids": [...], "vector_stores": [...]}}."""
     if value is None:
         return
-    resources = _object(value, param, ("code_interpreter", "file_search"))
+    # the contract lets these objects hold other keys (ignored here)
+    resources = _object(value, param, ("code_interpreter", "file_search"), others=True)
     if resources.get("code_interpreter") is not None:
-        code = _object(resources["code_interpreter"], f"{param}.code_interpreter", ("file_ids",))
+        code = _object(resources["code_interpreter"], f"{param}.code_interpreter", ("file_ids",), others=True)
         _strings(code.get("file_ids"), f"{param}.code_interpreter.file_ids")
     if resources.get("file_search") is not None:
-        search = _object(resources["file_search"], f"{param}.file_search", ("vector_store_ids", "vector_stores"))
+        search = _object(resources["file_search"], f"{param}.file_search", ("vector_store_ids", "vector_stores"),
+                         others=True)
         _strings(search.get("vector_store_ids"), f"{param}.file_search.vector_store_ids")
         stores = search.get("vector_stores")
         if stores is not None and not isinstance(stores, list):
