@@ -118,6 +118,7 @@ def chat_overhead(chunks: int = 20_000, repeat: int = 3) -> dict:
                 return time.perf_counter() - start
             assistant = client.post(base + "/assistants", headers=HEADERS, json={"model": "gpt-4o"}).json()["id"]
             direct()
+            stream_run(client, base, assistant, "warm up")  # the server's first upstream connection, imports
             directs = [direct() for _ in range(repeat)]
             through = [stream_run(client, base, assistant, "hello")[1] for _ in range(repeat)]
     finally:

@@ -10,6 +10,8 @@ import logging
 import random
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import oairun_jupyter as oai
 from oairun_jupyter.server import start_local_server
@@ -270,6 +272,40 @@ def test_deltas_that_arrive_in_one_read_travel_as_one():
                ToolCallDelta(1, "{}")]
     assert merged(arrived) == [TextDelta("ab"), cited, TextDelta("c"), ToolCallDelta(0, '{"a":1}', id="x", name="f"),
                                ToolCallDelta(1, "{}", id="y", name="g")]
+
+
+_TEXTS = st.sampled_from(["", "a", " w1", "é", "\ud83d", "\ude00", "\ud800x", "😀"])
+_DELTAS = st.one_of(
+    st.fixed_dictionaries({"content": _TEXTS}),
+    st.fixed_dictionaries({"role": st.just("assistant"), "content": st.sampled_from(["", None])}),
+    st.fixed_dictionaries({"content": st.one_of(st.none(), st.integers(), _TEXTS)},
+                          optional={"tool_calls": st.lists(st.fixed_dictionaries(
+                              {"index": st.integers(0, 1)},
+                              optional={"id": st.just("c1"), "function": st.fixed_dictionaries(
+                                  {}, optional={"name": st.just("f"), "arguments": _TEXTS})}), max_size=2)}),
+    st.none(), st.just({}))
+_CHOICES = st.fixed_dictionaries({"delta": _DELTAS}, optional={
+    "index": st.sampled_from([0, 1]), "finish_reason": st.sampled_from([None, "stop", "length", "tool_calls"]),
+    "message": st.fixed_dictionaries({"content": _TEXTS})})
+_CHUNKS = st.fixed_dictionaries({"choices": st.one_of(st.lists(_CHOICES, max_size=2), st.none())}, optional={
+    "usage": st.one_of(st.none(), st.just({"prompt_tokens": 3, "completion_tokens": 4}))})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_CHUNKS, max_size=12))
+@example([{"choices": [{"delta": {"content": "\ud83d"}}]}, {"choices": [{"delta": {"content": "\ude00"}}]}])
+def test_chunks_read_together_give_what_they_give_one_by_one(chunks):
+    """The fast read of one network read's chunks (plain text pieces joined without an event each)
+    gives the same events, finish and usage as reading each chunk alone and merging: whatever the
+    chunks' shapes, and a surrogate pair split over two chunks stays two U+FFFD either way."""
+    from oairun_jupyter.server.backends.chat_completions import batch_events, chunk_events, merged
+
+    one_by_one, finish, usage = [], None, None
+    for chunk in chunks:
+        events, chunk_finish, chunk_usage = chunk_events(chunk)
+        one_by_one += events
+        finish, usage = chunk_finish or finish, chunk_usage or usage
+    assert batch_events(chunks) == (merged(one_by_one), finish, usage)
 
 
 def test_a_bad_event_among_good_ones_in_one_read_is_named(upstream):

@@ -19,7 +19,7 @@ from ..._text import valid_text
 from ...protocol import SSEDecoder
 from ._base import BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
 
-__all__ = ["ChatCompletionsBackend", "chat_request"]
+__all__ = ["ChatCompletionsBackend", "chat_request", "batch_events"]
 
 _FINISH = {"stop": "stop", "tool_calls": "tool_calls", "function_call": "tool_calls",
            "length": "length", "content_filter": "stop"}
@@ -90,6 +90,46 @@ def chunk_events(chunk: dict[str, Any]) -> tuple[list[TurnEvent], str | None, Us
     usage = chunk.get("usage")
     return events, finish, (Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
                             if isinstance(usage, dict) else None)
+
+
+def batch_events(chunks: list[dict[str, Any]]) -> tuple[list[TurnEvent], str | None, Usage | None]:
+    """`chunk_events` of chunks that arrived in one network read, `merged`: their events, the
+    last finish reason and usage among them. The usual chunk (one choice, a piece of text, nothing
+    else) is read here without making an event of its own: most of a fast upstream's stream is
+    that, and the per-chunk work is most of the backend's cost (bench/server.py)."""
+    arrived: list[TurnEvent] = []
+    text: list[str] = []  # pieces of text in a row, an event once something else comes
+    finish, usage = None, None
+    for chunk in chunks:
+        choices = chunk.get("choices")
+        if type(choices) is list and len(choices) == 1 and chunk.get("usage") is None:
+            choice = choices[0]
+            delta = choice.get("delta") if type(choice) is dict else None
+            if (type(delta) is dict and type(delta.get("content")) is str and not delta.get("tool_calls")
+                    and not choice.get("finish_reason") and choice.get("index", 0) == 0):
+                if delta["content"]:  # the first chunk's "" (with the role) is no text
+                    text.append(delta["content"])
+                continue
+        if text:
+            arrived.append(_text_delta(text))
+            text = []
+        events, chunk_finish, chunk_usage = chunk_events(chunk)
+        arrived += events
+        finish = chunk_finish or finish
+        usage = chunk_usage or usage
+    if text:
+        arrived.append(_text_delta(text))
+    return merged(arrived), finish, usage
+
+
+def _text_delta(pieces: list[str]) -> TextDelta:
+    joined = "".join(pieces)
+    try:
+        joined.encode("utf-8")  # fails on any surrogate
+        return TextDelta(joined)
+    except UnicodeEncodeError:  # made valid piece by piece, as chunk_events does: how the pieces
+        # fell into network reads must not change the text (a pair split over two chunks stays two U+FFFD)
+        return TextDelta("".join(valid_text(piece) for piece in pieces))
 
 
 def merged(events: list[TurnEvent]) -> list[TurnEvent]:
@@ -214,13 +254,11 @@ class ChatCompletionsBackend:
                     async for raw in response.aiter_bytes():
                         datas = [sse.data for sse in decoder.feed(raw)]  # what one read of the network brought
                         done = done or "[DONE]" in datas
-                        arrived: list[TurnEvent] = []
-                        for chunk in self._decoded_all([data for data in datas if data != "[DONE]"]):
-                            events, chunk_finish, chunk_usage = chunk_events(chunk)
-                            arrived += events
-                            finish = chunk_finish or finish
-                            usage = chunk_usage or usage
-                        for event in merged(arrived):
+                        events, read_finish, read_usage = batch_events(
+                            self._decoded_all([data for data in datas if data != "[DONE]"]))
+                        finish = read_finish or finish
+                        usage = read_usage or usage
+                        for event in events:
                             yield event
         except httpx.HTTPError as error:
             raise self._error(f"The model server at {self.base_url} could not be reached or broke off its "
