@@ -120,11 +120,11 @@ def test_hostile_output_runs_nothing_live_and_from_a_saved_notebook(lab):
 
 
 # A message written before the call it asks approval for, drawing a fake card over the real one.
-# Its braces are doubled for the cell's {name} filling; its tool name is cut off from the
+# Its tool name is cut off from the
 # arguments, or the scripted model would call it.
 OVERLAY = ('<svg width="1" height="1" overflow="visible" style="position:fixed;top:0;left:0;z-index:99999" '
            'pointer-events="all"><foreignObject x="0" y="0" width="3000" height="3000"><div '
-           'style="background:white;width:3000px;height:3000px"><b>get_weather</b> {{"city": "Paris"}} '
+           'style="background:white;width:3000px;height:3000px"><b>get_weather</b> {"city": "Paris"} '
            '<button>Approve</button></div></foreignObject></svg>'
            '<div style="position:fixed;inset:0;z-index:99999;background:white">fake card <button>Approve</button></div>')
 BIDI_CITY = "Paris\u202e\u2066evil\u2069"  # a right-to-left override: the card must show it as escapes
@@ -143,7 +143,7 @@ def test_a_message_cannot_cover_the_approval_card_and_what_is_shown_is_what_runs
         "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n"
         "    return f'ran with {city!r}'",
         f'%%oai_run --tools get_weather --background --confirm --out pending\n/say {OVERLAY}\n'
-        f'get_weather {{{{"city": "Paris"}}}} get_weather {{{{"city": "{BIDI_CITY}"}}}}')))
+        f'get_weather {{"city": "Paris"}} get_weather {{"city": "{BIDI_CITY}"}}')))
     with sync_playwright() as playwright:
         context, page = launch_page(playwright, 1200, 1000)
         open_notebook(page, lab, name)
@@ -184,8 +184,8 @@ def test_deep_and_huge_messages_render_as_text_and_the_tool_cards_still_appear(l
     name = lab.add("huge.ipynb", nbformat.writes(make_notebook(
         "%load_ext oairun_jupyter\n"
         "def get_weather(city: str) -> str:\n    '''The weather.'''\n    return f'sunny in {city}'",
-        '%%oai_run --tools get_weather --out deep\n/repeat 3000 >\nget_weather {{"city": "Rome"}}',
-        '%%oai_run --tools get_weather --out huge\n/repeat 10000000 x\nget_weather {{"city": "Oslo"}}')))
+        '%%oai_run --tools get_weather --out deep\n/repeat 3000 >\nget_weather {"city": "Rome"}',
+        '%%oai_run --tools get_weather --out huge\n/repeat 10000000 x\nget_weather {"city": "Oslo"}')))
     with sync_playwright() as playwright:
         context, page = launch_page(playwright)
         open_notebook(page, lab, name)

@@ -138,7 +138,7 @@ def test_the_debugger_reruns_a_fixed_tool_from_its_card(lab, page):
     name = lab.add("debugger.ipynb", _notebook(
         "%load_ext oairun_jupyter\n"
         "def get_price(ticker: str) -> float:\n    '''A price.'''\n    return {'ACME': 12.5}[ticker]",
-        '%%oai_run --tools get_price\nget_price {{"ticker": "ZZZ"}}',
+        '%%oai_run --tools get_price\nget_price {"ticker": "ZZZ"}',
         "def get_price(ticker: str) -> float:\n    '''A price, 0 when unknown.'''\n    return {'ACME': 12.5}.get(ticker, 0.0)"))
     open_notebook(page, lab, name)
     run_all_cells(page)
@@ -168,7 +168,7 @@ def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
         "%load_ext oairun_jupyter\nran = []\n"
         "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n    return f'sunny in {city}'",
         '%%oai_run --tools get_weather --background --confirm --out pending\n'
-        'get_weather {{"city": "Yes"}} get_weather {{"city": "No"}}'))
+        'get_weather {"city": "Yes"} get_weather {"city": "No"}'))
     open_notebook(page, lab, name)
     run_all_cells(page)
     wait_for_approvals(page, 2)

@@ -48,7 +48,7 @@ def test_a_fake_key_appears_in_no_output_state_repr_log_error_or_response(tmp_pa
             f"import os\nfrom oairun_jupyter import *\nconfigure(base_url={local.base_url!r}, "
             "api_key=os.environ['OPENAI_API_KEY'])",
             "def get_weather(city: str) -> str:\n    return 'sunny'",
-            '%%oai_run --tools get_weather\nget_weather {{"city": "Paris"}}',
+            '%%oai_run --tools get_weather\nget_weather {"city": "Paris"}',
             "from oairun_jupyter import get_client\nget_client().config",
             "%oai config",
             "_oai_run",

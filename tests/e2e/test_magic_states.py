@@ -37,11 +37,11 @@ d, n = {"a": 1}, 5
 """
 
 WAYS_OUT = {  # a way out of %%oai_run -> the run's status on the server after it
-    '%%oai_run --tools exits\nexits {{"city": "A"}}': "cancelled",
-    '%%oai_run --tools interrupts\ninterrupts {{"city": "A"}}': "cancelled",
-    '%%oai_run --tools surrogate\nsurrogate {{"city": "A"}}': "completed",
-    '%%oai_run --tool-timeout 0.5 --tools slow\nslow {{"city": "A"}}': "completed",
-    '%%oai_run --tools get_weather --on-tool-error raise\nget_weather {{"city": 1}}': "completed",
+    '%%oai_run --tools exits\nexits {"city": "A"}': "cancelled",
+    '%%oai_run --tools interrupts\ninterrupts {"city": "A"}': "cancelled",
+    '%%oai_run --tools surrogate\nsurrogate {"city": "A"}': "completed",
+    '%%oai_run --tool-timeout 0.5 --tools slow\nslow {"city": "A"}': "completed",
+    '%%oai_run --tools get_weather --on-tool-error raise\nget_weather {"city": 1}': "completed",
 }
 
 
@@ -69,7 +69,7 @@ def test_every_way_out_of_the_magic_ends_the_run_and_frees_the_thread():
     cells = [PRELUDE, "%%oai_run\nhello", "first = _oai_run"]
     for way in WAYS_OUT:
         cells += [way, "on_server(_oai_run)\nprint(_oai_run.thread_id == first.thread_id)"]
-    cells += ["%%oai_run --tools get_weather\nget_weather {{\"city\": \"Oslo\"}}",
+    cells += ["%%oai_run --tools get_weather\nget_weather {\"city\": \"Oslo\"}",
               "print(_oai_run.status, _oai_run.thread_id == first.thread_id, _oai_run.tool_calls[0].output)"]
     notebook = execute(make_notebook(*cells), allow_errors=True, timeout=180)
     for index, expected in enumerate(WAYS_OUT.values()):
@@ -127,7 +127,7 @@ def test_the_session_keeps_no_value_that_failed():
 def test_cancel_ends_an_approval_wait_and_local_stop_ends_an_open_stream():
     notebook = execute(make_notebook(
         PRELUDE,
-        '%%oai_run --background --confirm --tools get_weather --out asking\nget_weather {{"city": "Oslo"}}',
+        '%%oai_run --background --confirm --tools get_weather --out asking\nget_weather {"city": "Oslo"}',
         "b = bridge_of(asking)\nuntil(lambda: b.widget.confirm)\nprint(list(b.widget.confirm.values()))",  # 2
         "%oai cancel",
         "waiter = Session.get().background[-1][1]\nwaiter.join(15)\n"                                        # 4
@@ -156,7 +156,7 @@ def test_cancel_ends_an_approval_wait_and_local_stop_ends_an_open_stream():
 def test_an_async_run_shown_in_a_cell_is_driven_and_saved_outputs_are_final():
     notebook = execute(make_notebook(
         PRELUDE,
-        '%%oai_run --tools get_weather\nget_weather {{"city": "Oslo"}}',
+        '%%oai_run --tools get_weather\nget_weather {"city": "Oslo"}',
         "from oairun_jupyter import Run, oai_create_thread_and_run, tool\n"                                 # 2
         "streamed = await oai_create_thread_and_run(_oai_run.assistant_id, thread={'messages': "
         "['get_weather {\"city\": \"Rome\"}']}, tools=[tool(get_weather)], stream=True, async_=True)\nstreamed",

@@ -31,7 +31,7 @@ def _stderr(cell):
 def test_the_magics_end_to_end():
     notebook = execute(make_notebook(
         PRELUDE,
-        '%%oai_run --tools get_weather\nget_weather {{"city": "{city}"}}',
+        '%%oai_run --tools get_weather\nget_weather {"city": "{city}"}',
         "print(_oai_run.status, '|', _oai_run.tool_calls[0].output, '|', _oai_run.thread().list_messages()[0].text)",
         "%%oai_run --out second\nAnd a follow-up",
         "print(second is _oai_run, second.thread_id == _oai_run.thread_id)\n%oai thread",
@@ -40,11 +40,14 @@ def test_the_magics_end_to_end():
         '--response-format auto -m scripted-2 --quiet\nHello',
         "r = _oai_run\nprint(r.status, r.temperature, r.top_p, r.instructions, r.max_prompt_tokens, "
         "r.max_completion_tokens, r.tool_choice, r.model, type(r).__name__)",
-        "%%oai_run --tools broken --on-tool-error raise\nbroken {{\"city\": \"X\"}}",
+        "%%oai_run --tools broken --on-tool-error raise\nbroken {\"city\": \"X\"}",
         "my_assistant = _oai_run.assistant()",
         "%%oai_run -a my_assistant -t new --tool-choice get_weather --tools get_weather\nanything",
         "print(_oai_run.assistant_id == my_assistant.id, _oai_run.tool_calls[0].name)",
         "%oai config\n%oai runs\n%oai local status\n%oai cancel",
+        "%%oai_run --raw\nKeep {city} and {nobody} as typed",
+        "%%oai_run\nSolve $\\frac{1}{3} + x^{2}$ with {\"data\": [1, 2]} for {city}",
+        "print(*(m.text for m in _oai_run.thread().list_messages(limit=4).data[::-1]), sep='|')",
     ), allow_errors=True)
     cells = notebook.cells
     assert all(not _errors(c) for c in cells), [_errors(c) for c in cells]
@@ -58,6 +61,11 @@ def test_the_magics_end_to_end():
     assert 'user: get_weather {"city": "Paris"}' in transcript and "user: And a follow-up" in transcript
     assert "assistant: You said: And a follow-up" in transcript
     assert not any(o.output_type in ("display_data", "execute_result") for o in cells[5].outputs)  # --quiet
+    # --raw sends the cell as typed; without it, LaTeX and JSON are kept and only {city} is filled
+    assert outputs_text(cells[14]).strip() == (
+        'Keep {city} and {nobody} as typed|You said: Keep {city} and {nobody} as typed|'
+        'Solve $\\frac{1}{3} + x^{2}$ with {"data": [1, 2]} for Paris|'
+        'You said: Solve $\\frac{1}{3} + x^{2}$ with {"data": [1, 2]} for Paris')
     assert outputs_text(cells[6]).strip() == ("completed 0.5 0.9 Be brief.\n\nReally. 1000 500 none scripted-2 Run")
     assert "tool broken failed: ValueError: no data; the run was cancelled" in _stderr(cells[7])
     assert outputs_text(cells[10]).strip() == "True get_weather"
@@ -128,7 +136,7 @@ def test_an_interrupt_while_a_tool_runs_cancels_the_run_and_the_next_cell_runs()
     notebook = execute_interrupting(make_notebook(
         PRELUDE + "\nimport time\ndef slow(seconds: int) -> str:\n    print('slow started', flush=True)\n"
                   "    time.sleep(seconds)\n    return 'done'",
-        '%%oai_run --tools slow\nslow {{"seconds": 30}}',
+        '%%oai_run --tools slow\nslow {"seconds": 30}',
         "print('next cell:', _oai_run.retrieve().status)",
     ), {1: printed("slow started")})
     assert "cancelled on the server (interrupted)" in _stderr(notebook.cells[1])

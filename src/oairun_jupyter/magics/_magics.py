@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import keyword
-import string
 import sys
 import threading
 from typing import Any
@@ -24,29 +23,11 @@ from ..display import drive_elsewhere, flush
 from ..protocol import APIConnectionError, APIError, APIObject
 from ..runs import RunError, WaitOptions
 from ..tools import tools_from_namespace
+from ._interpolation import InterpolationError, interpolate
 from ._line import run_line_command
 from ._session import Session
 
-__all__ = ["OaiMagics", "interpolate"]
-
-
-class _Formatter(string.Formatter):
-    def get_value(self, key: Any, args: Any, kwargs: Any) -> Any:
-        if isinstance(key, str) and key not in kwargs:
-            raise UsageError(f"the cell uses {{{key}}} but no variable {key!r} is defined: define it, "
-                             f"or write {{{{{key}}}}} for literal braces")
-        return super().get_value(key, args, kwargs)
-
-
-def interpolate(text: str, namespace: dict[str, Any]) -> str:
-    """The cell with `{name}` filled from the namespace (`{{` and `}}` for literal braces)."""
-    try:
-        return _Formatter().vformat(text, (), namespace)
-    except UsageError:
-        raise
-    except Exception as error:  # {d[missing]}, {n[0]}, {x:bad}, a __format__ that raises: the user's values
-        raise UsageError(f"could not fill the cell's {{...}} placeholders ({type(error).__name__}: {error}); "
-                         "write {{ and }} for literal braces") from None
+__all__ = ["OaiMagics"]
 
 
 def _object_or_id(value: str | None, namespace: dict[str, Any]) -> Any:
@@ -102,18 +83,27 @@ class OaiMagics(Magics):
               help="submit: the model sees a failing tool's error (default); raise: stop the run")
     @argument("--tool-timeout", type=float, default=60.0, help="seconds each tool call may take (default 60)")
     @argument("--quiet", action="store_true", help="show no widget")
+    @argument("--raw", action="store_true", help="send the cell as typed: no {name} filling")
     @cell_magic
     def oai_run(self, line: str, cell: str) -> None:
         """Send the cell to the assistant and watch the run: `%%oai_run --tools get_weather`.
 
-        The cell is the message; `{name}` is filled from the namespace.
+        The cell is the message. A placeholder naming a notebook variable is filled from it:
+        `{name}`, `{name.attr}`, `{name[key]}` (chained, as in str.format), with an optional
+        `!r`/`!s`/`!a` and format spec (`{price:.2f}`, `{when:%Y-%m-%d}`). A placeholder whose name
+        is not defined is an error naming it. Every other brace is sent as typed: JSON, dicts and
+        sets (`{"a": 1}`, `{a: 1, b: 2}`), `{}`, `{0}`, LaTeX (`\frac{1}{3}`, `x^{n}`, `x_{i}`).
+        `{{name}}` sends the text `{name}`; `--raw` sends the whole cell as typed.
         """
         args = parse_argstring(self.oai_run, line)
         for name, value in vars(args).items():  # IPython keeps the quotes of quoted options
             if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 setattr(args, name, value[1:-1])
         namespace = self.shell.user_ns
-        text = interpolate(cell, namespace).strip()
+        try:
+            text = (cell if args.raw else interpolate(cell, namespace)).strip()
+        except InterpolationError as error:
+            raise UsageError(f"{error} (nothing was started)") from None
         if not text:
             raise UsageError("the cell is empty: write the message to send below %%oai_run")
         if args.confirm and not args.background:
