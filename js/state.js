@@ -49,12 +49,13 @@ export function formatElapsed(seconds) {
   return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
 }
 
-/** Seconds the run has taken: until it ended, or until `now` while it is active. */
+/** Seconds the run has taken, from its creation (not its last start: a run starts again after
+ * each round of tool outputs) until it ended, or until `now` while it is active. */
 export function elapsedSeconds(header, nowSeconds) {
-  const start = header?.started_at ?? header?.created_at;
+  const start = header?.created_at ?? header?.started_at;
   if (!start) return null;
-  const end = ACTIVE.has(header.status) ? nowSeconds : (header.ended_at ?? nowSeconds);
-  return Math.max(0, end - start);
+  const end = ACTIVE.has(header.status) ? nowSeconds : header.ended_at;
+  return end == null ? null : Math.max(0, end - start);
 }
 
 /** A human label for a status (requires_action reads as "waiting for tools"). */

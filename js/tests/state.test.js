@@ -30,5 +30,11 @@ test("labels, elapsed time and cutting", () => {
   assert.equal(formatElapsed(125), "2 min 05 s");
   assert.equal(elapsedSeconds({ status: "in_progress", started_at: 100 }, 112.5), 12.5);
   assert.equal(elapsedSeconds({ status: "completed", started_at: 100, ended_at: 104 }, 999), 4);
+  // from creation to the end, whatever happened between: a run started again after its tool
+  // outputs (started_at moves) or after a 20 s approval still counts from its creation
+  assert.equal(elapsedSeconds({ status: "completed", created_at: 100, started_at: 125, ended_at: 126 }, 999), 26);
+  assert.equal(elapsedSeconds({ status: "requires_action", created_at: 100, started_at: 101 }, 121), 21);
+  // ended without a known end time: nothing rather than a time that keeps growing
+  assert.equal(elapsedSeconds({ status: "incomplete", created_at: 100 }, 999), null);
   assert.deepEqual(cutText("abcdef", 3), { shown: "abc", cut: true });
 });

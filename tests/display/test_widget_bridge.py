@@ -314,3 +314,25 @@ def test_the_widget_shows_the_prompt_of_a_run_late_in_a_long_thread(assistant):
     assert prompt(runs[12]) == ["turn 13", "and 13"]
     assert prompt(runs[4]) == ["turn 5", "and 5"]
     assert prompt(runs[0]) == ["turn 1", "and 1"]
+
+
+def test_the_header_times_the_run_from_its_creation_to_its_end(assistant):
+    """A run started again after its tool outputs keeps its creation time as the start; one that
+    ended without an end time (incomplete) gets the time this kernel saw it end, so the
+    widget's elapsed time never keeps growing."""
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ['get_weather {"city": "Oslo"}']})
+    bridge = RunWidgetBridge(run)
+    bridge.widget.send = lambda content, buffers=None: None
+    run.wait(env={"get_weather": lambda city: time.sleep(1.1) or f"sunny in {city}"})
+    bridge.flush()
+    header = bridge.widget.header
+    assert header["status"] == "completed" and header["started_at"] > header["created_at"]
+    assert header["ended_at"] - header["created_at"] >= 1  # the tool's second is in it
+
+    cut = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/long 2000"]}, max_completion_tokens=300)
+    bridge = RunWidgetBridge(cut)
+    bridge.widget.send = lambda content, buffers=None: None
+    cut.wait()
+    bridge.flush()
+    assert bridge.widget.header["status"] == "incomplete"
+    assert abs(bridge.widget.header["ended_at"] - time.time()) < 60

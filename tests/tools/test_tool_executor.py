@@ -227,3 +227,26 @@ def test_arguments_holding_a_lone_surrogate_are_read_not_fatal(arguments):
     executor = ToolExecutor({"f": lambda text: len(text)}, _grant({"f"}))
     (record,) = executor.run([_call("f", arguments)])
     assert (record.status, record.output) == ("ok", "3")
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_each_call_of_a_round_has_its_own_duration(mode):
+    """A call that fails at once beside a slow one took no time (the widget shows each call's own
+    duration, not the round's)."""
+    import asyncio
+    import time
+
+    def slow() -> str:
+        time.sleep(0.6)
+        return "done"
+
+    def failing() -> str:
+        raise ValueError("at once")
+
+    executor = ToolExecutor({"slow": slow, "failing": failing}, grant=_grant({"slow", "failing"}))
+    calls = [_call("slow"), _call("failing")]
+    records = executor.run(calls) if mode == "sync" else asyncio.run(executor.run_async(calls))
+    by_name = {r.name: r for r in records}
+    assert by_name["slow"].status == "ok" and by_name["failing"].status == "error"
+    assert by_name["slow"].duration >= 0.6
+    assert by_name["failing"].duration < by_name["slow"].duration / 3

@@ -16,7 +16,7 @@ import time
 from typing import Any, Mapping
 
 from ..api import oai_list_messages, oai_list_run_steps, oai_retrieve_assistant
-from ..protocol import APIError, EventKind, event_kind
+from ..protocol import TERMINAL_STATUSES, APIError, EventKind, event_kind
 from ..runs._observers import observe, set_approver
 from ..tools import ToolCallRecord
 from ._widget import RunWidget
@@ -66,6 +66,7 @@ class RunWidgetBridge:
         self._decisions: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
         self._read_failures = 0  # polled reads that failed in a row (see _read_again_later)
         self.drive_error: str | None = None  # why this kernel could not drive the run (see note_drive_error)
+        self._seen_ending: int | None = None
         self.messages_sent = 0
         observe(run, self._on_change)
         set_approver(run, self.approve)
@@ -201,6 +202,10 @@ class RunWidgetBridge:
         changes: dict[str, Any] = {}
         if "header" in dirty:
             changes["header"] = header_state(payload, self.assistant_name, self.backend)
+            if payload.get("status") in TERMINAL_STATUSES and changes["header"]["ended_at"] is None:
+                # an incomplete or expired run carries no end time: when this kernel saw it end
+                self._seen_ending = self._seen_ending or int(time.time())
+                changes["header"]["ended_at"] = self._seen_ending
             if self.drive_error and not payload.get("last_error"):  # shown where the run's own error would be
                 changes["header"]["last_error"] = {"code": "not_driven", "message": self.drive_error}
         own = self._listed("messages", dirty)

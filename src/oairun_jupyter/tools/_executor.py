@@ -136,7 +136,11 @@ class ToolExecutor:
                 record.started_at = now()
                 if on_record:
                     on_record(record)
-                futures[_in_daemon_thread(functools.partial(_call_sync, call, self.timeout))] = record
+                future = _in_daemon_thread(functools.partial(_call_sync, call, self.timeout))
+                # each call's own end, not the round's: a call that failed at once beside a slow
+                # one took no time (done callbacks run on the call's thread as it finishes)
+                future.add_done_callback(lambda _, record=record: record.ended_at or setattr(record, "ended_at", now()))
+                futures[future] = record
             done, _ = concurrent.futures.wait(futures, timeout=self.timeout + 1)
             for future, record in futures.items():
                 self._settle(record, future if future in done else None)

@@ -89,11 +89,11 @@ class ToolCallRecord:
         return self
 
     def succeed(self, value: Any) -> None:
-        self.ended_at = now()
+        self.ended_at = self.ended_at or now()  # set already when the call's thread saw it end
         self.status, self.output = "ok", tool_output_string(value)
 
     def fail(self, error: BaseException) -> None:
-        self.ended_at = now()
+        self.ended_at = self.ended_at or now()
         self.exception = error
         self.error = valid_text(f"{type(error).__name__}: {_message(error)}")
         self.traceback = valid_text("".join(traceback.format_exception(type(error), error, error.__traceback__)))
