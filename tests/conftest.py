@@ -29,13 +29,17 @@ def pytest_configure(config):
     # the CLI server's key file: the session's own, never the developer's (nor written to their home)
     _saved_tempdir["key_file"] = os.environ.get("OAIRUN_SERVER_KEY_FILE")
     os.environ["OAIRUN_SERVER_KEY_FILE"] = str(root / "config" / "server-key")
+    # the in-kernel server's database (the user's data directory): the session's own
+    _saved_tempdir["data_home"] = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(root / "data")
 
 
 def pytest_unconfigure(config):
     if not _saved_tempdir:
         return
     tempfile.tempdir = _saved_tempdir["tempdir"]
-    for name, saved in (("TMPDIR", _saved_tempdir["env"]), ("OAIRUN_SERVER_KEY_FILE", _saved_tempdir["key_file"])):
+    for name, saved in (("TMPDIR", _saved_tempdir["env"]), ("OAIRUN_SERVER_KEY_FILE", _saved_tempdir["key_file"]),
+                        ("XDG_DATA_HOME", _saved_tempdir["data_home"])):
         if saved is None:
             os.environ.pop(name, None)
         else:

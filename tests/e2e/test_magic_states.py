@@ -177,3 +177,33 @@ def test_an_async_run_shown_in_a_cell_is_driven_and_saved_outputs_are_final():
     # a run that cannot be driven says why in its widget (its cell has ended: nowhere else to say it)
     shown_error = _stdout(cells[7])
     assert "'code': 'not_driven'" in shown_error and "No assistant found with id 'asst_nope'" in shown_error
+
+
+def test_a_restarted_kernel_continues_its_thread_on_the_persisted_local_server(tmp_path, monkeypatch):
+    """The magics' server keeps its database in the user's data directory: a new kernel (a restart,
+    a reopened notebook) continues a thread and retrieves its runs; `--memory` keeps nothing."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    first = execute(make_notebook(
+        "%load_ext oairun_jupyter",
+        "%%oai_run --out before\nThe code word is blue",
+        "print(before.thread_id, before.id, before.assistant_id)\n%oai local status",
+    ))
+    thread_id, run_id, assistant_id = outputs_text(first.cells[2]).split()[:3]
+    assert str(tmp_path / "data" / "oairun-jupyter" / "runs.sqlite3") in outputs_text(first.cells[2])
+    second = execute(make_notebook(
+        "%load_ext oairun_jupyter\nimport oairun_jupyter as oai",
+        f"%%oai_run -t {thread_id} --out after\nWhat was the code word?",
+        f"print(after.status, after.assistant_id == {assistant_id!r})\n"
+        "print(*(m.text for m in after.thread().list_messages(order='asc')), sep='|')\n"
+        f"print(oai.oai_retrieve_run({thread_id!r}, {run_id!r}).status)",
+        "%oai local stop\n%oai local start --memory\n%oai local status",
+        f"%%oai_run -t {thread_id}\nstill there?",
+    ), allow_errors=True)
+    lines = outputs_text(second.cells[2]).splitlines()
+    assert lines[0] == "completed True"  # the session's assistant of the first kernel is reused
+    assert lines[1] == ("The code word is blue|You said: The code word is blue|What was the code word?|"
+                        "You said: What was the code word?")
+    assert lines[2] == "completed"
+    assert "database in memory" in outputs_text(second.cells[3])
+    assert f"No thread found with id '{thread_id}'" in "".join(
+        o.get("text", "") + o.get("evalue", "") for o in second.cells[4].outputs)

@@ -212,3 +212,22 @@ def test_stopping_the_server_ends_an_open_stream_and_stops_serving():
     assert rest[-1] == "thread.run.failed" and "server was stopped" in stream.last_error["message"]
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", local.port), timeout=5).close()
+
+
+def test_a_server_starting_on_a_shared_file_leaves_the_runs_of_a_live_one_alone(tmp_path):
+    """Several kernels' servers (and the CLI's) share the default database file: one that starts
+    ends the runs a dead server left in flight, never the runs another live server works on."""
+    db = tmp_path / "runs.sqlite3"
+    with start_local_server(db=db, pace=0.02) as first:
+        oai.configure(base_url=first.base_url)
+        assistant = make_assistant()
+        run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 60"]})
+        wait_for(run.thread_id, run.id, ("in_progress",))
+        with start_local_server(db=db, pace=0) as second:  # another kernel starts meanwhile
+            oai.configure(base_url=second.base_url)
+            assert oai.oai_retrieve_run(run.thread_id, run).status == "in_progress"
+            oai.configure(base_url=first.base_url)
+            assert wait_for(run.thread_id, run.id, ("completed", "failed"))["status"] == "completed"
+            oai.configure(base_url=second.base_url)  # and the other sees the end
+            assert oai.oai_retrieve_run(run.thread_id, run).status == "completed"
+            assert oai.oai_list_messages(run.thread_id)[0].text.startswith("w0 w1")

@@ -13,7 +13,8 @@ from ._session import Session
 
 __all__ = ["run_line_command"]
 
-USAGE = ("usage: %oai config [base_url=URL] [model=NAME] [assistant=ID] | %oai local start|stop|status | "
+USAGE = ("usage: %oai config [base_url=URL] [model=NAME] [assistant=ID] | "
+         "%oai local start [--memory | --db PATH] | %oai local stop | %oai local status | "
          "%oai thread | %oai runs | %oai cancel")
 
 
@@ -50,14 +51,35 @@ def _config(session: Session, settings: list[str]) -> None:
           f"API key:   {_key_kind(session, config)}")
 
 
+def _database_of(session: Session) -> str:
+    path = session.local.store.path
+    return "in memory: kept until the server stops" if path == ":memory:" else path
+
+
+def _start_options(words: list[str]) -> str | None:
+    """The database `%oai local start [--memory | --db PATH]` asks for (None: the default)."""
+    if not words:
+        return None
+    if words == ["--memory"]:
+        return ":memory:"
+    if len(words) == 2 and words[0] == "--db" and words[1]:
+        return words[1]
+    raise UsageError(f"%oai local start takes --memory or --db PATH, got {' '.join(words)!r}")
+
+
 def _local(session: Session, words: list[str]) -> None:
     action = words[0] if words else "status"
     if action == "start":
-        print(f"local runs server at {session.start_local(quiet=True)}")
+        db = _start_options(words[1:])
+        if db is not None and session.local is not None and session.local.store.path != db:
+            raise UsageError(f"the local runs server already runs with the database {_database_of(session)}: "
+                             "`%oai local stop` first to start it with another")
+        print(f"local runs server at {session.start_local(quiet=True, db=db)} (database {_database_of(session)})")
     elif action == "stop":
         print("local runs server stopped" if session.stop_local() else "no local runs server was running")
     elif action == "status":
-        print(f"local runs server at {session.local.base_url}" if session.local else "no local runs server")
+        print(f"local runs server at {session.local.base_url} (database {_database_of(session)})"
+              if session.local else "no local runs server")
     else:
         raise UsageError(f"%oai local takes start, stop or status, got {action!r}")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import oai_cancel_run, oai_create_assistant, oai_create_thread
+from ..api import oai_cancel_run, oai_create_assistant, oai_create_thread, oai_list_assistants
 from ..protocol import APIError
 from ..transport import DEFAULT_BASE_URL, config_from_env, configure, environment_key_for, get_client
 
@@ -49,19 +50,28 @@ class Session:
         config = get_client().config
         return self.local is None and config.base_url == DEFAULT_BASE_URL and not config.api_key
 
-    def start_local(self, quiet: bool = False) -> str:
+    def start_local(self, quiet: bool = False, db: str | None = None) -> str:
         """Start the embedded local server (scripted backend) and point the client at it (back
-        at it, when it runs and `%oai config base_url=` pointed elsewhere)."""
+        at it, when it runs and `%oai config base_url=` pointed elsewhere). Its database is `db`,
+        else $OAIRUN_LOCAL_DB, else the file in the user's data directory that every kernel and
+        the CLI server share (":memory:" keeps nothing): a restarted kernel finds its threads."""
         if self.local is not None and get_client().config.base_url != self.local.base_url:
             configure(base_url=self.local.base_url, api_key=self.local_key)
             self.assistant_id = self.thread_id = None  # those lived on the other server
         if self.local is None:
             # server start-up: the server package is loaded only when a session needs one
-            from ..server import start_local_server
+            from ..server import default_db_path, start_local_server
             # a key made for this start, known to this process only: no other process or user on
             # the machine can drive the kernel's server, and no other key is ever sent to it
-            self.local_key = secrets.token_urlsafe(32)
-            self.local = start_local_server(server_key=self.local_key)
+            key = secrets.token_urlsafe(32)
+            try:
+                path = db or os.environ.get("OAIRUN_LOCAL_DB") or default_db_path()
+                self.local = start_local_server(server_key=key, db=path)
+            except (OSError, sqlite3.Error) as error:
+                raise ValueError(f"cannot open the local runs server's database {path} ({error}): set "
+                                 "OAIRUN_LOCAL_DB to a file in a folder you can write, or `%oai local start "
+                                 "--memory` to keep nothing") from None
+            self.local_key = key
             configure(base_url=self.local.base_url, api_key=self.local_key)
             self.assistant_id = self.thread_id = None  # those lived on the old server
             if not quiet and not self.told_about_local:
@@ -114,9 +124,15 @@ class Session:
         return self.model or ("scripted" if self.local is not None else "gpt-4o-mini")
 
     def default_assistant(self) -> str:
-        """The session's assistant, made on first use."""
+        """The session's assistant: on the local server, the one an earlier session made for the
+        same model (its database outlives kernels); elsewhere, or if there is none, a new one."""
         if self.assistant_id is None:
-            self.assistant_id = oai_create_assistant(self.default_model(), name=DEFAULT_ASSISTANT_NAME).id
+            model = self.default_model()
+            if self.local is not None:
+                self.assistant_id = next((a.id for a in oai_list_assistants(order="desc", limit=100)
+                                          if a.name == DEFAULT_ASSISTANT_NAME and a.model == model), None)
+            if self.assistant_id is None:
+                self.assistant_id = oai_create_assistant(model, name=DEFAULT_ASSISTANT_NAME).id
         return self.assistant_id
 
     def current_thread(self, new: bool = False) -> str:

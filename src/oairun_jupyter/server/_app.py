@@ -17,6 +17,7 @@ from .._version import __version__
 from ._engine import Engine
 from ._errors import ServiceError, error_response
 from ._gate import RequestGate
+from ._owners import RunOwners
 from ._routes_objects import object_routes
 from ._routes_runs import run_routes
 from ._store import Store
@@ -71,15 +72,19 @@ def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
                run_expiry_seconds: int = 600, server_key: str | None = None, host: str = "127.0.0.1") -> Starlette:
     """The runs server as an ASGI app over `store`, answering with `backend`; `host` is the address
     it serves (the request gate refuses other Host names)."""
-    engine = Engine(store, backend, run_expiry_seconds=run_expiry_seconds)
+    owners = RunOwners(store.path)
+    engine = Engine(store, backend, run_expiry_seconds=run_expiry_seconds, owners=owners)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         recovered = engine.recover()
         if recovered:
-            log.warning("%d run(s) left in flight by the last server were marked failed", recovered)
-        yield
-        await engine.shutdown()
+            log.warning("%d run(s) left in flight by a server that stopped were marked failed", recovered)
+        try:
+            yield
+        finally:
+            await engine.shutdown()
+            owners.close()
 
     async def info(request: Request) -> JSONResponse:
         """Not part of the protocol: which backend answers, for the widget's header."""

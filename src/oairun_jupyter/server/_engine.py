@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator
 from ..protocol import ACTIVE_STATUSES, TERMINAL_STATUSES
 from ._errors import invalid, not_found
 from ._ids import now
+from ._owners import RunOwners
 from ._store import Store
 from ._turn import Turn, usage_payload
 from .backends import Backend, BackendError, Finish, TurnContext, count_tokens
@@ -35,8 +36,10 @@ def sse(event: str, data: Any) -> bytes:
 class Engine:
     """Starts, continues, cancels and expires runs; fans their events out to subscribers."""
 
-    def __init__(self, store: Store, backend: Backend, *, run_expiry_seconds: int = 600) -> None:
+    def __init__(self, store: Store, backend: Backend, *, run_expiry_seconds: int = 600,
+                 owners: RunOwners | None = None) -> None:
         self.store = store
+        self.owners = owners or RunOwners(":memory:")  # who works on which run, for a shared file
         self.backend = backend
         self.run_expiry_seconds = run_expiry_seconds
         self._subscribers: dict[str, list[asyncio.Queue[bytes]]] = {}
@@ -134,6 +137,7 @@ class Engine:
 
     def _launch(self, run: dict[str, Any]) -> None:
         run_id = run["id"]
+        self.store.set_owner(run_id, self.owners.id)
         task = asyncio.get_running_loop().create_task(self._drive(run))
         self._tasks[run_id] = task
         self._live[run_id] = run
@@ -314,8 +318,10 @@ class Engine:
     # --- start-up and shut-down -----------------------------------------------------------
 
     def recover(self) -> int:
-        """Runs left in flight by a server that died become terminal; returns how many."""
-        stranded = self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
+        """Runs left in flight by a server that died become terminal; returns how many. The runs
+        of another live server on the same database file (another kernel's) are left to it."""
+        stranded = [run for run in self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
+                    if not self.owners.is_alive(self.store.owner_of(run["id"]))]
         for run in stranded:
             stamp = now()
             status = "cancelled" if run["status"] == "cancelling" else "failed"

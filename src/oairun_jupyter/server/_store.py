@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS objects (
     payload TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS objects_by_parent ON objects (kind, parent, created_at, seq);
+CREATE TABLE IF NOT EXISTS run_owners (
+    run_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL
+);
 """
 _UPSERT = ("INSERT INTO objects (id, kind, parent, created_at, payload) VALUES (?, ?, ?, ?, ?) "
            "ON CONFLICT(id) DO UPDATE SET payload = excluded.payload")
@@ -136,6 +140,18 @@ class Store:
                 f"SELECT payload FROM objects WHERE kind = ? AND json_extract(payload, '$.status') "
                 f"IN ({marks})", (kind, *statuses)).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def set_owner(self, run_id: str, owner: str) -> None:
+        """Record which server works on the run (see _owners.py)."""
+        with self._lock:
+            self._db.execute("INSERT INTO run_owners (run_id, owner) VALUES (?, ?) "
+                             "ON CONFLICT(run_id) DO UPDATE SET owner = excluded.owner", (run_id, owner))
+
+    def owner_of(self, run_id: str) -> str | None:
+        """The server that last worked on the run (None: a database made before owners were kept)."""
+        with self._lock:
+            row = self._db.execute("SELECT owner FROM run_owners WHERE run_id = ?", (run_id,)).fetchone()
+        return row[0] if row else None
 
     def integrity_check(self) -> str:
         with self._lock:
