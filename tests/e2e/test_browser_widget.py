@@ -129,6 +129,9 @@ def test_a_saved_notebook_shows_the_final_run_from_its_widget_state(lab, page):
     wait_for_badges(page, "completed", timeout=60_000)
     screenshot(page, "widget-saved")
     assert page.locator(".jp-OutputArea-output .jupyter-widgets-disconnected .oairun-run").count() == 1
+    # its transcript (the output beside the widget's) is in the notebook but not shown twice
+    assert page.locator(".jp-OutputArea-output .oairun-static").count() == 1
+    assert not page.locator(".jp-OutputArea-output .oairun-static").is_visible()
     text = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first.text_content()
     assert text.strip() == "get_weather returned: sunny in Oslo"
     assert "sunny in Oslo" in page.locator(".jp-OutputArea-output .oairun-tool .oairun-output pre").first.text_content()

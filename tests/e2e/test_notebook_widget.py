@@ -25,11 +25,15 @@ def test_a_displayed_stream_runs_its_tools_and_saves_its_final_state():
         'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Paris"}\']},'
         ' stream=True)\nrun',
         "print(run.status, run.tool_calls[0].output)"))
-    shown = notebook.cells[1].outputs
-    bundles = [o for o in shown if o.output_type == "execute_result"]
-    assert len(bundles) == 1, "displayed once"
-    data = bundles[0]["data"]
-    assert "application/vnd.jupyter.widget-view+json" in data
+    shown = [o for o in notebook.cells[1].outputs if o.output_type in ("display_data", "execute_result")]
+    # displayed once: its widget, then its transcript, written again when the run ended
+    assert [sorted(o["data"]) for o in shown] == [["application/vnd.jupyter.widget-view+json", "text/plain"],
+                                                 ["text/html", "text/plain"]]
+    assert shown[0]["data"]["text/plain"] == ""  # not the traits' repr where widgets cannot show
+    transcript = shown[1]["data"]["text/html"]
+    assert "<b>completed</b>" in transcript and "sunny in Paris" in transcript and "get_weather" in transcript
+    assert "&quot;city&quot;: &quot;Paris&quot;" in transcript  # the call's arguments
+    assert "when this output was written" not in transcript
     assert "looking up Paris" in outputs_text(notebook.cells[1])  # the tool ran in that cell
     assert outputs_text(notebook.cells[2]).strip() == "completed sunny in Paris"
     (state,) = [s for s in widget_states(notebook) if s.get("header")]

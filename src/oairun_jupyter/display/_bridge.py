@@ -13,12 +13,14 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
 from typing import Any, Mapping
 
 from ..api import oai_list_messages, oai_list_run_steps, oai_retrieve_assistant
 from ..protocol import TERMINAL_STATUSES, APIError, EventKind, event_kind
 from ..runs._observers import observe, set_approver
 from ..tools import ToolCallRecord
+from ._transcript import pending_html, transcript_html, transcript_text
 from ._widget import RunWidget
 from ._widget_state import header_state, message_state, record_state, step_state
 
@@ -66,6 +68,9 @@ class RunWidgetBridge:
         self._decisions: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Future]] = {}
         self._read_failures = 0  # polled reads that failed in a row (see _read_again_later)
         self.drive_error: str | None = None  # why this kernel could not drive the run (see note_drive_error)
+        # the outputs showing the run's transcript (see show_run): written again when the run ends
+        self.transcript_id = f"oairun-transcript-{uuid.uuid4().hex}"
+        self._transcript_written: str | None = None
         self._seen_ending: int | None = None
         self.messages_sent = 0
         observe(run, self._on_change)
@@ -179,6 +184,26 @@ class RunWidgetBridge:
             if pieces:
                 self.widget.send({"type": "append", "pieces": pieces})
                 self.messages_sent += 1
+            if final:
+                self._write_transcript()
+
+    def transcript_bundle(self) -> dict[str, str]:
+        """The run's transcript as display data: final once the run ended, a line before."""
+        state = {name: getattr(self.widget, name) for name in ("header", "messages", "steps", "records")}
+        return {"text/html": transcript_html(state) if self.run.is_terminal else pending_html(state["header"]),
+                "text/plain": transcript_text(state)}
+
+    def _write_transcript(self) -> None:
+        """The ended run's transcript to every output showing it (called under the lock)."""
+        bundle = self.transcript_bundle()
+        if bundle["text/html"] == self._transcript_written:
+            return
+        self._transcript_written = bundle["text/html"]
+        try:
+            from IPython.display import update_display
+            update_display(bundle, raw=True, display_id=self.transcript_id)
+        except Exception as error:  # no kernel output any more (a closed channel): the widget has it all
+            log.info("could not write run %s's transcript (%s)", self.run.to_dict().get("id"), error)
 
     def _look_up(self, payload: dict[str, Any]) -> None:
         """The assistant's name and the thread's earlier messages, asked once the ids are known."""

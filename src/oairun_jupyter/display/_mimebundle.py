@@ -19,9 +19,9 @@ from ..api import Endpoint, fetch
 from ..protocol import APIError
 from ..runs._errors import RunError
 from ._bridge import RunWidgetBridge
-from ._transcript import transcript_html, transcript_text
+from ._transcript import pending_html, run_state, transcript_html, transcript_text
 
-__all__ = ["run_mimebundle", "widget_for", "bridge_of", "drive_elsewhere", "flush"]
+__all__ = ["run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "flush"]
 
 # This layer's state about runs, kept beside them: each run's bridge (held weakly: a bridge lives
 # as long as its widget does), and the runs whose driving someone else took on.
@@ -130,16 +130,27 @@ def _drive_after_cell(shell: Any, run: Any) -> None:
 
 
 def run_mimebundle(run: Any, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-    """The display data of a Run: the widget where a kernel can show it, always HTML and text."""
-    bundle = {"text/plain": transcript_text(run), "text/html": transcript_html(run)}
+    """A run's static display data: its transcript as HTML and text (the widget is shown by
+    `show_run`, which IPython calls instead wherever it displays a run)."""
+    state = run_state(run)
+    return {"text/plain": transcript_text(state),
+            "text/html": transcript_html(state) if run.is_terminal else pending_html(state["header"])}
+
+
+def show_run(run: Any) -> None:
+    """Display a run (`display(run)`, a cell's last expression, the magics): in a kernel, two
+    outputs: its live widget, and its transcript, written again when the run ends, which is
+    what a notebook saved without widget state, nbconvert and plain viewers show. Elsewhere the
+    transcript alone. A run nothing else drives is driven once the cell's code has run."""
+    from IPython.display import display
+
     shell = _kernel_shell()
     if shell is None:
-        return bundle
+        display(run_mimebundle(run), raw=True)
+        return
     widget = widget_for(run, shell.user_ns)
-    view = widget._repr_mimebundle_(include=include, exclude=exclude) or {}
-    if isinstance(view, tuple):  # (data, metadata)
-        view = view[0]
-    bundle.update({k: v for k, v in view.items() if k != "text/plain"})
+    bridge = bridge_of(run)
+    display(widget)
+    display(bridge.transcript_bundle(), raw=True, display_id=bridge.transcript_id)
     if not run.is_terminal:
         _drive_after_cell(shell, run)
-    return bundle

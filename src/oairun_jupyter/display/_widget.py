@@ -27,3 +27,12 @@ class RunWidget(anywidget.AnyWidget):
     steps = traitlets.List().tag(sync=True)
     records = traitlets.Dict().tag(sync=True)
     confirm = traitlets.Dict().tag(sync=True)
+
+    def _repr_mimebundle_(self, **kwargs: object) -> dict | tuple | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict) and "text/plain" in data:
+            # not the traits' repr (the whole conversation) where the widget cannot show: the
+            # run's transcript is the output beside this one
+            data["text/plain"] = ""
+        return bundle

@@ -46,16 +46,10 @@ def _one_line(error: BaseException) -> UsageError:
     return UsageError(str(error))
 
 
-def _show_final(run: Any, shown: Any) -> None:
-    """The run's last changes to its widget, and its final transcript to the output it was shown
-    in (what a saved or exported notebook keeps beside the widget)."""
+def _show_final(run: Any) -> None:
+    """The run's last changes to its widget; its bridge writes the final transcript to the output
+    beside the widget (what a saved or exported notebook keeps)."""
     flush(run)
-    if shown is not None:
-        try:
-            shown.update(run)
-        except Exception as error:  # the kernel's output may be gone (a closed channel): the run is not
-            print(f"oairun: could not update run {run.id}'s output ({type(error).__name__}: {error})",
-                  file=sys.stderr)
 
 
 @magics_class
@@ -128,12 +122,12 @@ class OaiMagics(Magics):
         if args.out:
             namespace[args.out] = run
         drive_elsewhere(run)  # the magic drives it, not the display hook
-        # shown with an id: once the run ends, its saved text and HTML are its final transcript
-        shown = None if args.quiet else display(run, display_id=True)
+        if not args.quiet:  # its widget, and its transcript (written again when the run ends)
+            display(run)
         if args.background:
-            self._drive_in_background(run, args, namespace, session, shown)
+            self._drive_in_background(run, args, namespace, session)
             return
-        self._drive(run, args, namespace, shown)
+        self._drive(run, args, namespace)
 
     def _start(self, args: Any, text: str, namespace: dict[str, Any], session: Session) -> Any:
         session.ensure_server()
@@ -168,7 +162,7 @@ class OaiMagics(Magics):
         return run
 
     @staticmethod
-    def _drive(run: Any, args: Any, namespace: dict[str, Any], shown: Any) -> None:
+    def _drive(run: Any, args: Any, namespace: dict[str, Any]) -> None:
         try:
             run.wait(env=namespace, on_tool_error=args.on_tool_error, tool_timeout=args.tool_timeout, timeout=None)
         except KeyboardInterrupt:
@@ -178,11 +172,10 @@ class OaiMagics(Magics):
         except APIError as error:
             raise _one_line(error) from None
         finally:
-            _show_final(run, shown)
+            _show_final(run)
 
     @staticmethod
-    def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session,
-                             shown: Any) -> None:
+    def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session) -> None:
         def drive() -> None:
             try:
                 if args.confirm:
@@ -194,7 +187,7 @@ class OaiMagics(Magics):
             except (RunError, APIError) as error:
                 print(f"oairun: {error}", file=sys.stderr)
             finally:
-                _show_final(run, shown)
+                _show_final(run)
 
         worker = threading.Thread(target=drive, name="oairun-background-run", daemon=True)
         session.background.append((run, worker))

@@ -104,11 +104,16 @@ class Run(APIObject):
         return self._client
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        """The live RunWidget in Jupyter, a static HTML transcript and plain text elsewhere."""
-        # the domain object's display hook reaching the display layer: imported here, on first
+        """A static HTML transcript and plain text (frontends that are not IPython)."""
+        # the domain object's display hooks reaching the display layer: imported here, on first
         # display, so that a run used outside a notebook never loads the widget machinery
         from ..display._mimebundle import run_mimebundle
         return run_mimebundle(self, include, exclude)
+
+    def _ipython_display_(self) -> None:
+        """In Jupyter, the live RunWidget and the transcript a saved notebook keeps."""
+        from ..display._mimebundle import show_run
+        show_run(self)
 
     tool_calls: list[ToolCallRecord]
 
