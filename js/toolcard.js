@@ -58,6 +58,23 @@ function outputBlock(title, text, className) {
   return details;
 }
 
+/** The editor behaves like an editor inside a notebook: Enter and Shift+Enter write a newline,
+ * Ctrl+Enter (Cmd+Enter) applies, Escape cancels, and no key reaches the notebook's shortcuts
+ * (Shift+Enter would run the whole cell again: a new request to the model). */
+export function editorKeys(editor, apply, cancel) {
+  editor.setAttribute("data-lm-suppress-shortcuts", "true"); // JupyterLab's and Notebook 7's shortcuts
+  editor.addEventListener("keydown", (event) => {
+    event.stopPropagation(); // nor any other handler of the page's
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      apply();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      cancel();
+    }
+  });
+}
+
 export class ToolCard {
   constructor(callKey, send) {
     this.callKey = callKey;
@@ -74,10 +91,12 @@ export class ToolCard {
     this.fn = el("div", "oairun-tool-fn");
     this.allowed = el("div", "oairun-tool-allowed");
     this.args = el("pre", "oairun-pre oairun-tool-args");
+    this.edited = el("div", "oairun-tool-edited");
+    this.edited.hidden = true;
     this.result = el("div", "oairun-tool-result");
     this.actions = el("div", "oairun-tool-actions");
     this.reruns = el("div", "oairun-tool-reruns");
-    this.root.append(this.head, this.fn, this.allowed, this.args, this.result, this.actions, this.reruns);
+    this.root.append(this.head, this.fn, this.allowed, this.args, this.edited, this.result, this.actions, this.reruns);
     this.rendered = "";
     this.arguments = null; // not shown yet
   }
@@ -90,11 +109,16 @@ export class ToolCard {
     this.badge.dataset.status = confirm === "pending" ? "pending" : status;
     this.duration.textContent = record?.duration != null ? `${record.duration.toFixed(2)} s` : "";
     this.fn.textContent = record?.function ? `\u2192 ${record.function}` : "";
-    const argumentsText = (call.arguments ?? "").length >= (streamedArguments ?? "").length
+    const asked = (call.arguments ?? "").length >= (streamedArguments ?? "").length
       ? call.arguments : streamedArguments;
+    // what ran, when it is not what the model asked (the user edited it before approving)
+    const ran = record?.arguments != null && record.arguments !== asked ? record.arguments : null;
+    const argumentsText = ran ?? asked;
     if ((argumentsText ?? "") !== this.arguments || call.name !== this.shownName) {
       this.showArguments(call.name, argumentsText ?? ""); // once per change, not per redraw
     }
+    this.edited.textContent = ran == null ? "" : `edited before it ran; the model asked: ${revealHidden(asked ?? "")}`;
+    this.edited.hidden = ran == null;
     const signature = JSON.stringify([status, record?.output, record?.error, record?.allowed_by, call.output, confirm,
       (record?.reruns ?? []).length, call.code_input, call.logs, call.results]);
     if (signature !== this.rendered) {
@@ -151,7 +175,7 @@ export class ToolCard {
     const refused = record?.status === "refused" && !record?.allowed_by;
     this.actions.append(button("Copy arguments", () => navigator.clipboard?.writeText(this.arguments ?? "")));
     const editor = el("textarea", "oairun-editor");
-    editor.setAttribute("aria-label", "arguments (JSON)");
+    editor.setAttribute("aria-label", "arguments (JSON): Ctrl+Enter applies, Escape cancels");
     const pending = confirm === "pending";
     const runEdited = button(pending ? "Approve edited" : "Run edited", () => this.send(pending
       ? { type: "decide", call_id: call.id, decision: "approve", arguments: editor.value }
@@ -162,6 +186,10 @@ export class ToolCard {
       editor.focus();
     });
     editor.hidden = runEdited.hidden = true; // shown by Edit
+    editorKeys(editor, () => runEdited.click(), () => {
+      editor.hidden = runEdited.hidden = true;
+      edit.focus();
+    });
     if (pending) {
       this.actions.append(
         button("Approve", () => this.send({ type: "decide", call_id: call.id, decision: "approve" })),

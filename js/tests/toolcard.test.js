@@ -35,3 +35,42 @@ test("the card escapes the name and arguments, warns of mixed scripts, and a ref
   assert.ok(allowedLabels.includes("Re-run"));
   assert.equal(card.allowed.textContent, "allowed: tools= given to wait()");
 });
+
+test("the argument editor keeps its keys from the notebook: Enter writes, Ctrl+Enter applies, Escape cancels", () => {
+  const sent = [];
+  const card = new ToolCard("step_1:0", (message) => sent.push(message));
+  const call = { id: "call_1", type: "function", name: "get_weather", arguments: '{"city": "Paris"}' };
+  card.update(call, { status: "error", error: "boom", output: "Error: boom", allowed_by: "declared" });
+  const editor = card.actions.querySelector("textarea");
+  const reached = [];
+  card.root.addEventListener("keydown", (event) => reached.push(event.key)); // stands for the notebook
+  [...card.actions.querySelectorAll("button")].find((b) => b.textContent === "Edit and re-run").click();
+  assert.equal(editor.hidden, false);
+  assert.equal(editor.getAttribute("data-lm-suppress-shortcuts"), "true");
+  const key = (init) => {
+    const event = new window.KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init });
+    editor.dispatchEvent(event);
+    return event;
+  };
+  assert.equal(key({ key: "Enter" }).defaultPrevented, false); // the textarea writes its newline
+  assert.equal(key({ key: "Enter", shiftKey: true }).defaultPrevented, false);
+  assert.deepEqual(reached, []); // neither reached the notebook (Shift+Enter would run the cell)
+  editor.value = '{"city": "Oslo"}';
+  assert.equal(key({ key: "Enter", ctrlKey: true }).defaultPrevented, true);
+  assert.deepEqual(sent, [{ type: "rerun", call_id: "call_1", arguments: '{"city": "Oslo"}' }]);
+  key({ key: "Escape" });
+  assert.equal(editor.hidden, true);
+  assert.deepEqual(reached, []);
+});
+
+test("after Approve edited the card shows the arguments that ran and what the model asked", () => {
+  const card = new ToolCard("step_1:0", () => {});
+  const call = { id: "call_1", type: "function", name: "get_weather", arguments: '{"city": "Paris"}' };
+  card.update(call, { status: "ok", output: "sunny", allowed_by: "declared", arguments: '{"city": "Oslo"}' });
+  assert.equal(JSON.parse(card.args.textContent).city, "Oslo");
+  assert.equal(card.edited.hidden, false);
+  assert.match(card.edited.textContent, /the model asked: \{"city": "Paris"\}/);
+  card.update(call, { status: "ok", output: "sunny", allowed_by: "declared", arguments: '{"city": "Paris"}' });
+  assert.equal(JSON.parse(card.args.textContent).city, "Paris");
+  assert.equal(card.edited.hidden, true);
+});

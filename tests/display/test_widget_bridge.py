@@ -133,6 +133,9 @@ def test_approval_mode_waits_for_each_decision(assistant):
     assert sum(o == "Error: the user rejected this call of get_weather" for o in outputs.values()) == 2
     assert bridge.widget.confirm == {}
     assert run.status == "completed"
+    bridge.flush()  # the card of the edited call shows what ran (js/toolcard.js shows it beside what was asked)
+    assert sorted(r["arguments"] for r in bridge.widget.records.values() if r["status"] == "ok") == [
+        '{"city": "Edited"}', '{"city": "Yes"}']
 
 
 def test_confirm_in_a_blocking_wait_says_what_to_do_instead(assistant):

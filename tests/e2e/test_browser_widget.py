@@ -157,10 +157,21 @@ def test_the_debugger_reruns_a_fixed_tool_from_its_card(lab, page):
     assert rerun.locator(".oairun-output pre").text_content() == "0.0"
     card.get_by_role("button", name="Edit and re-run").click()
     editor = card.locator("textarea.oairun-editor")
-    editor.fill('{"ticker": "ACME"}')
-    card.get_by_role("button", name="Run edited").click()
+    runs_before = page.evaluate("window.jupyterapp.shell.currentWidget.content.widgets[1].model.executionCount")
+    # the editor types like an editor: Enter and Shift+Enter write newlines and never reach the
+    # notebook (Shift+Enter would run the %%oai_run cell again), Ctrl+Enter applies
+    editor.fill('{"ticker":')
+    editor.press("End")
+    editor.press("Enter")
+    editor.press("Shift+Enter")
+    editor.type('"ACME"}')
+    assert editor.input_value() == '{"ticker":\n\n"ACME"}'
+    editor.press("Control+Enter")
     page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output .oairun-rerun').length >= 2",
                            timeout=30_000)
+    assert page.evaluate("window.jupyterapp.shell.currentWidget.content.widgets[1].model.executionCount") \
+        == runs_before  # the cell did not run again
+    assert page.locator(".jp-OutputArea-output .oairun-run").count() == 1
     assert card.locator(".oairun-rerun").nth(1).locator(".oairun-output pre").text_content() == "12.5"
     assert "KeyError" in card.locator(".oairun-error pre").first.text_content()  # the old result stays
     screenshot(page, "debugger-rerun")

@@ -86,6 +86,7 @@ def record_state(records: Iterable[ToolCallRecord]) -> dict[str, Any]:
     for record in records:
         state[record.call_id] = {
             "name": record.name, "function": record.function, "status": record.status,
+            "arguments": record.arguments,  # what ran: the user may have edited it before approving
             "output": record.output, "error": record.error, "traceback": record.traceback,
             "duration": record.duration, "reruns": list(getattr(record, "reruns", [])),
             "allowed_by": record.allowed_by}
