@@ -3,6 +3,7 @@
 import { renderMarkdownNodes } from "./markdown.js";
 import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
   usageText } from "./state.js";
+import { interruptKernel } from "./kernel.js";
 import { ToolCard } from "./toolcard.js";
 
 function el(tag, className, text) {
@@ -31,7 +32,11 @@ export class RunView {
     this.meta = el("span", "oairun-meta");
     this.elapsed = el("span", "oairun-elapsed");
     this.usage = el("span", "oairun-usage");
-    this.header.append(this.badge, this.title, this.meta, this.elapsed, this.usage);
+    this.stopButton = el("button", "oairun-button oairun-stop", "Stop");
+    this.stopButton.type = "button";
+    this.stopButton.title = "Cancel this run on the server";
+    this.stopButton.addEventListener("click", () => this.stop());
+    this.header.append(this.badge, this.title, this.meta, this.elapsed, this.usage, this.stopButton);
     this.problem = el("div", "oairun-problem");
     this.transcript = el("div", "oairun-transcript");
     this.steps = el("div", "oairun-steps");
@@ -56,12 +61,30 @@ export class RunView {
     this.title.textContent = assistant ?? "";
     this.meta.textContent = [header.model, header.backend, header.run_id].filter(Boolean).join(" \u00b7 ");
     this.usage.textContent = usageText(header.usage);
+    this.stopButton.hidden = !ACTIVE.has(header.status) || header.status === "cancelling" || !header.run_id;
+    if (this.stopButton.hidden) {
+      this.stopButton.disabled = false;
+      this.stopButton.textContent = "Stop";
+    }
     this.tick();
     const problem = header.last_error
       ? `${header.status || "not started"}: ${header.last_error.message} (${header.last_error.code})`
       : header.incomplete_details ? `incomplete: ${header.incomplete_details.reason}` : "";
     this.problem.textContent = problem;
     this.problem.hidden = !problem;
+  }
+
+  /** The Stop button: the kernel cancels the run when it gets the message; a cell that blocks
+   * the kernel on this run is interrupted instead (its interrupt cancels the run). */
+  async stop() {
+    this.stopButton.disabled = true;
+    this.stopButton.textContent = "Stopping\u2026";
+    this.model.send({ type: "stop" });
+    const control = this.model.get("control") ?? {};
+    if (control.driving === "blocking" && control.kernel_id) {
+      const interrupted = await interruptKernel(control.kernel_id);
+      if (!interrupted) this.stopButton.title = "This frontend could not interrupt the kernel: the run stops when the kernel is free (or use the kernel's stop button)";
+    }
   }
 
   /** Update the elapsed time (called every second while the run is active). */

@@ -339,3 +339,35 @@ def test_the_header_times_the_run_from_its_creation_to_its_end(assistant):
     bridge.flush()
     assert bridge.widget.header["status"] == "incomplete"
     assert abs(bridge.widget.header["ended_at"] - time.time()) < 60
+
+
+def test_the_stop_button_cancels_a_run_the_kernel_is_free_to_hear(assistant):
+    """A run driven in the background: the Stop click's message reaches the bridge, which cancels
+    the run on the server; its driver ends, the widget's last write shows it cancelled with its
+    step ended and the usage it used (a stream read no further is completed from the server)."""
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/pace 20\n/long 2000"]}, stream=True)
+    bridge = RunWidgetBridge(run)
+    bridge.widget.send = lambda content, buffers=None: None
+    ended = []
+
+    def drive():
+        bridge.set_driving("background")
+        try:
+            run.wait()
+        except oai.RunError as error:
+            ended.append(str(error))
+    driver = threading.Thread(target=drive)
+    driver.start()
+    deadline = Deadline(30, "the run to stream")
+    while not (run.event_data and run.event_data.messages):
+        deadline.check(run.status)
+        time.sleep(0.01)
+    assert bridge.widget.control["driving"] == "background"
+    bridge._on_widget_message(bridge.widget, {"type": "stop"}, [])
+    driver.join(30)
+    assert not driver.is_alive() and ended and "cancelled" in ended[0]
+    bridge.flush()
+    header = bridge.widget.header
+    assert header["status"] == "cancelled" and header["usage"]["completion_tokens"] > 0
+    assert [s["status"] for s in bridge.widget.steps] == ["cancelled"]
+    assert bridge.widget.messages[-1]["status"] == "incomplete"

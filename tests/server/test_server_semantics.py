@@ -129,6 +129,8 @@ def test_cancel_goes_through_cancelling_to_cancelled(server):
     message = oai.oai_list_messages(run["thread_id"], order="desc")[0]
     assert message.status == "incomplete" and message.incomplete_details == {"reason": "run_cancelled"}
     assert message.text.startswith("w0 w1 w2")  # what was streamed before the cancel is kept
+    # and its usage counts what it used until then (the widget shows it after a Stop)
+    assert final.usage["completion_tokens"] > 0 and final.usage["prompt_tokens"] > 0
     with pytest.raises(oai.BadRequestError, match="Cannot cancel run with status 'cancelled'"):
         oai.oai_cancel_run(run["thread_id"], run["id"])
 

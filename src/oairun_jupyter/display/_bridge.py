@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import re
 import threading
 import time
 import uuid
@@ -18,6 +20,7 @@ from typing import Any, Mapping
 
 from ..api import oai_list_messages, oai_list_run_steps, oai_retrieve_assistant
 from ..protocol import TERMINAL_STATUSES, APIError, EventKind, event_kind
+from ..runs._cancel import cancel_quietly, cancel_quietly_async
 from ..runs._observers import observe, set_approver
 from ..tools import ToolCallRecord
 from ._transcript import pending_html, transcript_html, transcript_text
@@ -43,6 +46,17 @@ def _prompt_of(run_id: str | None, newest_first: list[dict[str, Any]]) -> list[d
             break
         prompt.append(message)
     return prompt[::-1]
+
+
+def _kernel_id() -> str | None:
+    """This kernel's id as its Jupyter server knows it (its connection file is kernel-<id>.json)."""
+    try:
+        from ipykernel.connect import get_connection_file
+        name = os.path.basename(get_connection_file())
+    except Exception:  # not in a kernel
+        return None
+    found = re.fullmatch(r"kernel-([0-9a-fA-F-]{8,64})\.json", name)
+    return found.group(1) if found else None
 
 
 class RunWidgetBridge:
@@ -71,6 +85,7 @@ class RunWidgetBridge:
         # the outputs showing the run's transcript (see show_run): written again when the run ends
         self.transcript_id = f"oairun-transcript-{uuid.uuid4().hex}"
         self._transcript_written: str | None = None
+        self._stopping: set[asyncio.Task] = set()  # cancels of async runs under way (the loop holds tasks weakly)
         self._seen_ending: int | None = None
         self.messages_sent = 0
         observe(run, self._on_change)
@@ -256,7 +271,11 @@ class RunWidgetBridge:
             return None
         event_data = getattr(run, "event_data", None)
         if event_data is not None:
-            return list((event_data.messages if what == "messages" else event_data.run_steps).values())
+            seen = list((event_data.messages if what == "messages" else event_data.run_steps).values())
+            # a stream read no further (stopped, interrupted) has not seen its run's last events:
+            # once the run ended, what it left in progress is read from the server
+            if not (run.is_terminal and any(item.get("status") == "in_progress" for item in seen)):
+                return seen
         if not run.to_dict().get("id"):
             return []
         lister = oai_list_run_steps if what == "steps" else oai_list_messages
@@ -286,7 +305,9 @@ class RunWidgetBridge:
     # --- the debugger ---------------------------------------------------------------------
 
     def _on_widget_message(self, widget: Any, content: dict[str, Any], buffers: Any) -> None:
-        if content.get("type") == "rerun":
+        if content.get("type") == "stop":
+            self.stop()
+        elif content.get("type") == "rerun":
             self.rerun(content.get("call_id", ""), content.get("arguments", ""))
         elif content.get("type") == "decide":
             waiting = self._decisions.get(content.get("call_id", ""))
@@ -296,6 +317,32 @@ class RunWidgetBridge:
                 answer = (content.get("decision"), edited if isinstance(edited, str) else None)
                 # the run may wait on another thread's loop (a background run)
                 loop.call_soon_threadsafe(lambda: future.done() or future.set_result(answer))
+
+    # --- the Stop button ------------------------------------------------------------------
+
+    def set_driving(self, how: str | None) -> None:
+        """Tell the widget how the run is driven: "blocking" (a cell waits on it: the Stop button
+        interrupts the kernel, whose interrupt cancels the run), "background" (the kernel is free:
+        the button's message reaches `stop`), None (nothing drives it)."""
+        self.widget.control = {"driving": how, "kernel_id": _kernel_id()}
+
+    def stop(self) -> None:
+        """A Stop click that reached the kernel: cancel the run on the server, off this thread
+        (the kernel's messages wait meanwhile). Its driver sees `cancelled` and ends."""
+        run = self.run
+        if run.is_terminal or not run.to_dict().get("id"):
+            return
+        if run._async:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:  # its client lives on the kernel's loop
+                task = loop.create_task(cancel_quietly_async(run))
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
+                return
+        threading.Thread(target=cancel_quietly, args=(run,), name="oairun-stop", daemon=True).start()
 
     def rerun(self, call_id: str, arguments: str) -> ToolCallRecord | None:
         """A Re-run click: the call again against the current namespace, beside the old result."""

@@ -21,7 +21,7 @@ from ..runs._errors import RunError
 from ._bridge import RunWidgetBridge
 from ._transcript import pending_html, run_state, transcript_html, transcript_text
 
-__all__ = ["run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "flush"]
+__all__ = ["run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "driving", "flush"]
 
 # This layer's state about runs, kept beside them: each run's bridge (held weakly: a bridge lives
 # as long as its widget does), and the runs whose driving someone else took on.
@@ -67,6 +67,14 @@ def drive_elsewhere(run: Any) -> None:
     _driven.set(run, True)
 
 
+def driving(run: Any, how: str | None) -> None:
+    """Tell the run's widget (if it has one) how its Stop button reaches the run: "blocking" (a
+    cell waits on it), "background", or None once nothing drives it."""
+    bridge = bridge_of(run)
+    if bridge is not None:
+        bridge.set_driving(how)
+
+
 def flush(run: Any) -> None:
     """Write the run's last changes to its widget now, if it has one."""
     bridge = bridge_of(run)
@@ -76,6 +84,7 @@ def flush(run: Any) -> None:
 
 async def _drive_async(run: Any, namespace: Any) -> None:
     problem = None
+    driving(run, "background")
     try:
         await run.wait(env=namespace)  # an async Run's wait is awaitable
     except RunError as error:  # the run ended badly: its widget shows how
@@ -86,6 +95,7 @@ async def _drive_async(run: Any, namespace: Any) -> None:
         if bridge is not None:
             bridge.note_drive_error(f"this kernel could not drive the run: {problem}")
     finally:
+        driving(run, None)
         flush(run)
     if problem:
         print(f"oairun: {problem}", file=sys.stderr)  # where the kernel's output still goes
@@ -117,6 +127,7 @@ def _drive_after_cell(shell: Any, run: Any) -> None:
         if run._async:
             _drive_on_kernel_loop(run, shell.user_ns)
             return
+        driving(run, "blocking")
         try:
             run.wait(env=shell.user_ns)
         except KeyboardInterrupt:
@@ -124,6 +135,7 @@ def _drive_after_cell(shell: Any, run: Any) -> None:
         except RunError as error:
             print(str(error), file=sys.stderr)
         finally:
+            driving(run, None)
             flush(run)
 
     shell.events.register("post_run_cell", drive)

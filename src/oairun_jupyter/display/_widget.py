@@ -27,6 +27,9 @@ class RunWidget(anywidget.AnyWidget):
     steps = traitlets.List().tag(sync=True)
     records = traitlets.Dict().tag(sync=True)
     confirm = traitlets.Dict().tag(sync=True)
+    # how the Stop button reaches the run: {"driving": "blocking" | "background" | None,
+    # "kernel_id": this kernel's id, for an interrupt while a blocking cell holds the kernel}
+    control = traitlets.Dict().tag(sync=True)
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict | tuple | None:
         bundle = super()._repr_mimebundle_(**kwargs)

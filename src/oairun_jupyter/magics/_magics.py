@@ -19,7 +19,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 from ..api import oai_create_run
-from ..display import drive_elsewhere, flush
+from ..display import drive_elsewhere, driving, flush
 from ..protocol import APIConnectionError, APIError, APIObject
 from ..runs import RunError, WaitOptions
 from ..tools import tools_from_namespace
@@ -49,6 +49,7 @@ def _one_line(error: BaseException) -> UsageError:
 def _show_final(run: Any) -> None:
     """The run's last changes to its widget; its bridge writes the final transcript to the output
     beside the widget (what a saved or exported notebook keeps)."""
+    driving(run, None)
     flush(run)
 
 
@@ -72,7 +73,7 @@ class OaiMagics(Magics):
     @argument("--no-stream", action="store_true", help="poll the run instead of streaming it")
     @argument("--out", help="also bind the Run to this variable (it is always in _oai_run)")
     @argument("--background", action="store_true", help="return at once; the run and its tools go on")
-    @argument("--confirm", action="store_true", help="approve each tool call in the widget (with --background)")
+    @argument("--confirm", action="store_true", help="approve each tool call in the widget (implies --background)")
     @argument("--on-tool-error", choices=("submit", "raise"), default="submit",
               help="submit: the model sees a failing tool's error (default); raise: stop the run")
     @argument("--tool-timeout", type=float, default=60.0, help="seconds each tool call may take (default 60)")
@@ -100,9 +101,6 @@ class OaiMagics(Magics):
             raise UsageError(f"{error} (nothing was started)") from None
         if not text:
             raise UsageError("the cell is empty: write the message to send below %%oai_run")
-        if args.confirm and not args.background:
-            raise UsageError("--confirm needs --background: approval clicks reach the kernel only while "
-                             "it is free")
         if args.confirm and args.quiet:
             raise UsageError("--confirm asks for each tool call's approval in the run's widget, which --quiet "
                              "hides: drop --quiet (nothing was started)")
@@ -124,7 +122,10 @@ class OaiMagics(Magics):
         drive_elsewhere(run)  # the magic drives it, not the display hook
         if not args.quiet:  # its widget, and its transcript (written again when the run ends)
             display(run)
-        if args.background:
+        if args.background or args.confirm:  # approval clicks reach the kernel only while it is free
+            if args.confirm and not args.background:
+                print(f"oairun: run {run.id} waits for your approvals in the background (--confirm implies "
+                      "--background: clicks reach the kernel only while it is free)", file=sys.stderr)
             self._drive_in_background(run, args, namespace, session)
             return
         self._drive(run, args, namespace)
@@ -163,6 +164,7 @@ class OaiMagics(Magics):
 
     @staticmethod
     def _drive(run: Any, args: Any, namespace: dict[str, Any]) -> None:
+        driving(run, "blocking")  # the widget's Stop button interrupts the kernel
         try:
             run.wait(env=namespace, on_tool_error=args.on_tool_error, tool_timeout=args.tool_timeout, timeout=None)
         except KeyboardInterrupt:
@@ -177,6 +179,7 @@ class OaiMagics(Magics):
     @staticmethod
     def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session) -> None:
         def drive() -> None:
+            driving(run, "background")  # the kernel is free: the Stop button's message reaches it
             try:
                 if args.confirm:
                     asyncio.run(run.wait_async(env=namespace, on_tool_error=args.on_tool_error,

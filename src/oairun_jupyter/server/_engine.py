@@ -230,6 +230,7 @@ class Engine:
     async def _drive(self, run: dict[str, Any]) -> None:
         run_id = run["id"]
         turn = None
+        prompt = 0  # the prompt's tokens, counted here (a backend reports its own when a turn ends)
         try:
             run.update(status="in_progress", started_at=now())
             self.save_run(run, "thread.run.in_progress")
@@ -257,6 +258,8 @@ class Engine:
                 turn.finish_message("completed")
                 self._end(run, "completed")
         except asyncio.CancelledError:
+            if turn is not None:  # a run stopped early used its prompt and what it wrote so far
+                self._add_usage(run, turn, prompt)
             if self._stopping:
                 self._fail(run, turn, "server_error", "The server was stopped while this run was in progress.")
             else:
@@ -290,9 +293,10 @@ class Engine:
         return max(limit - used, 0)
 
     @staticmethod
-    def _add_usage(run: dict[str, Any], turn: Turn) -> None:
+    def _add_usage(run: dict[str, Any], turn: Turn, prompt_estimate: int = 0) -> None:
         before = run.get("usage") or usage_payload(0, 0)
         prompt, completion = turn.token_counts()
+        prompt = prompt or prompt_estimate
         run["usage"] = usage_payload(before["prompt_tokens"] + prompt, before["completion_tokens"] + completion)
 
     def _save(self, run: dict[str, Any], kind: str, payload: dict[str, Any], parent: str) -> None:
