@@ -41,10 +41,12 @@ export function prettyArguments(text) {
 
 export const ACTIVE = new Set(["queued", "in_progress", "requires_action", "cancelling"]);
 
-/** "12.3 s" / "2 min 05 s" for an elapsed number of seconds. */
+/** "< 1 s" / "12 s" / "2 min 05 s" for an elapsed number of seconds: whole seconds, as precise as
+ * the run's timestamps (the server's are whole seconds). */
 export function formatElapsed(seconds) {
   if (seconds == null || !isFinite(seconds) || seconds < 0) return "";
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  if (seconds < 1) return "< 1 s";
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
   const minutes = Math.floor(seconds / 60);
   return `${minutes} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
 }

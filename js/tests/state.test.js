@@ -26,7 +26,8 @@ test("arguments are pretty when complete and raw while partial", () => {
 test("labels, elapsed time and cutting", () => {
   assert.equal(statusLabel("requires_action"), "waiting for tools");
   assert.equal(statusLabel("in_progress"), "in progress");
-  assert.equal(formatElapsed(3.21), "3.2 s");
+  assert.equal(formatElapsed(3.21), "3 s");
+  assert.equal(formatElapsed(0), "< 1 s");
   assert.equal(formatElapsed(125), "2 min 05 s");
   assert.equal(elapsedSeconds({ status: "in_progress", started_at: 100 }, 112.5), 12.5);
   assert.equal(elapsedSeconds({ status: "completed", started_at: 100, ended_at: 104 }, 999), 4);

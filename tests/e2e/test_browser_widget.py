@@ -223,14 +223,23 @@ def test_the_widget_follows_the_dark_theme():
         dark.stop()
 
 
-def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page):
+@pytest.mark.parametrize("frontend", ["lab", "notebook"])
+def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page, frontend):
     """The kernel handles no widget message while `%%oai_run` holds it: the Stop button asks the
-    Jupyter server to interrupt the kernel, whose interrupt cancels the run on the server."""
-    name = lab.add("stop.ipynb", _notebook(
+    Jupyter server to interrupt the kernel, whose interrupt cancels the run on the server. In
+    JupyterLab and in Notebook 7."""
+    name = lab.add(f"stop-{frontend}.ipynb", _notebook(
         "%load_ext oairun_jupyter",
         "%%oai_run --out slow\n/pace 50\n/long 4000",  # about 200 s if nothing stops it
         "print(slow.status, [s.status for s in slow.list_steps()], slow.usage['completion_tokens'] > 0)"))
-    open_notebook(page, lab, name)
+    if frontend == "lab":
+        open_notebook(page, lab, name)
+    else:
+        page.goto(f"{lab.url}/notebooks/{name}")
+        page.wait_for_function(
+            """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                       const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+                       return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""", timeout=60_000)
     run_all_cells(page)
     page.wait_for_function("() => (document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body')"
                            "?.textContent.length ?? 0) > 20", timeout=60_000)
@@ -240,7 +249,7 @@ def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page):
     stop.click()
     wait_for_badges(page, "cancelled", timeout=30_000)
     took = time.monotonic() - clicked
-    screenshot(page, "stop-cancelled")
+    screenshot(page, f"stop-cancelled-{frontend}")
     page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
                            ".some(o => o.textContent.startsWith('cancelled ['))", timeout=30_000)
     printed = [t for t in page.locator(".jp-OutputArea-output").all_text_contents() if t.startswith("cancelled [")]

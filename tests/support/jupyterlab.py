@@ -50,7 +50,8 @@ class JupyterLab:
         self.process = processes.start(
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
              "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
-             "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True", "--allow-root",
+             "--ServerApp.disable_check_xsrf=True", "--LabApp.expose_app_in_browser=True",
+             "--JupyterNotebookApp.expose_app_in_browser=True", "--allow-root",
              f"--ServerApp.root_dir={self.root}", f"--LabApp.workspaces_dir={self.base / 'workspaces'}",
              f"--LabApp.user_settings_dir={self.base / 'settings'}", "--LabApp.news_url=None"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
