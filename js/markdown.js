@@ -7,6 +7,8 @@
 // A message too long or too deeply nested to parse safely is shown as plain text.
 import { marked } from "marked";
 import DOMPurify from "dompurify";
+import { highlightCode } from "./highlight.js";
+import { MATH_TOKENS, extractMath, mathNode } from "./mathtext.js";
 
 const TOKEN = (n) => `\u27e6oairun-cite-${n}\u27e7`;
 const TOKENS = /\u27e6oairun-cite-(\d+)\u27e7/g;
@@ -137,10 +139,15 @@ function renderChecked(source, annotations, layers) {
     notes.push(annotation);
     source = source.split(annotation.text).join(TOKEN(notes.length));
   }
-  const html = marked.parse(source, { async: false, gfm: true, breaks: false });
+  const math = extractMath(source); // before Markdown reads (and eats) its backslashes
+  const options = { async: false, gfm: true, breaks: false };
+  const tokens = marked.lexer(math.text, options);
+  const languages = []; // of the code blocks, in document order (the sanitizers drop their classes)
+  marked.walkTokens(tokens, (token) => { if (token.type === "code") languages.push(token.lang ?? ""); });
+  const html = marked.parser(tokens, options);
   const template = document.createElement("template");
   template.innerHTML = secondPass(purify.sanitize(html, PURIFY_OPTIONS));
-  finish(template.content, notes);
+  finish(template.content, notes, math.formulas, languages);
   return template.content;
 }
 
@@ -152,7 +159,7 @@ export function renderMarkdown(text, annotations = [], layers = {}) {
 }
 
 /** What every rendered message gets, whatever the sanitizing layers did. */
-function finish(root, notes) {
+function finish(root, notes, formulas = [], languages = []) {
   root.querySelectorAll("a").forEach((link) => {
     const href = (link.getAttribute("href") ?? "").replace(/[\u0000-\u0020]/g, "");
     if (!SAFE_URL.test(href)) link.removeAttribute("href");
@@ -161,6 +168,56 @@ function finish(root, notes) {
   });
   root.querySelectorAll("img").forEach((image) => image.replaceWith(imagePlaceholder(image)));
   insertCitations(root, notes);
+  insertMath(root, formulas);
+  root.querySelectorAll("pre > code").forEach((code, i) => {
+    highlightCode(code, languages[i]);
+    code.parentElement.classList.add("oairun-codeblock");
+    code.parentElement.prepend(copyButton(() => code.textContent, "Copy code"));
+  });
+}
+
+/** A small button that copies `text()` to the clipboard. */
+export function copyButton(text, label = "Copy") {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "oairun-copy";
+  button.textContent = label;
+  button.title = label;
+  button.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(text());
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Copy failed";
+    }
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+  return button;
+}
+
+/** Formulas back where their tokens are: as MathML in text, as their source in an attribute. */
+function insertMath(root, formulas) {
+  if (!formulas.length) return;
+  const source = (n) => formulas[Number(n)]?.source ?? "";
+  root.querySelectorAll("*").forEach((node) => {
+    for (const attribute of [...node.attributes]) {
+      const value = attribute.value.replace(MATH_TOKENS, (_, n) => source(n));
+      if (value !== attribute.value) node.setAttribute(attribute.name, value);
+    }
+  });
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts = [];
+  while (walker.nextNode()) if (walker.currentNode.nodeValue.includes("\u27e6oairun-math-")) texts.push(walker.currentNode);
+  for (const textNode of texts) {
+    const inCode = textNode.parentElement?.closest("code, pre");
+    const parts = textNode.nodeValue.split(MATH_TOKENS); // text, number, text, number, ...
+    textNode.replaceWith(...parts.map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const formula = formulas[Number(part)];
+      if (!formula) return document.createTextNode("");
+      return inCode ? document.createTextNode(formula.source) : mathNode(formula);
+    }));
+  }
 }
 
 /** A button standing for an image: the image is requested only when the user clicks it. */

@@ -1,6 +1,7 @@
 // The RunWidget view: header, transcript and steps, kept in sync with the model's traits, with
 // streamed text appended to the DOM once per animation frame (never a whole re-render).
-import { renderMarkdownNodes } from "./markdown.js";
+import { copyButton, renderMarkdownNodes } from "./markdown.js";
+import { StreamingMarkdown } from "./streaming.js";
 import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
   usageText } from "./state.js";
 import { interruptKernel } from "./kernel.js";
@@ -21,6 +22,7 @@ export class RunView {
     this.pending = new Map(); // key -> text appended since the last frame
     this.framePending = false;
     this.messageNodes = new Map();
+    this.streams = new Map(); // message key -> its StreamingMarkdown while it streams
     this.stepNodes = new Map();
     this.cards = new Map();
     this.root = el("div", "oairun-run");
@@ -96,15 +98,17 @@ export class RunView {
   syncMessages(messages) {
     for (const message of messages) {
       let node = this.messageNodes.get(message.id);
+      const key = `m:${message.id}`;
       if (!node) {
         node = el("div", `oairun-message oairun-${message.role === "user" ? "user" : "assistant"}`);
-        node.append(el("div", "oairun-role", message.role), el("div", "oairun-body"));
+        const role = el("div", "oairun-role", message.role);
+        role.append(copyButton(() => this.buffers.get(key) ?? "", "Copy"));
+        node.append(role, el("div", "oairun-body"));
         node.dataset.message = message.id;
         this.messageNodes.set(message.id, node);
         this.transcript.append(node);
       }
       const body = node.lastChild;
-      const key = `m:${message.id}`;
       const { text, replaced } = reconcile(this.buffers, key, message.text);
       const finished = message.status !== "in_progress";
       node.dataset.status = message.status;
@@ -114,9 +118,10 @@ export class RunView {
         body.replaceChildren(renderMarkdownNodes(text, message.annotations ?? []));
         body.dataset.rendered = renderedAs;
         body.classList.remove("oairun-streaming");
+        this.streams.delete(key);
       } else if (!finished && (replaced || !body.classList.contains("oairun-streaming"))) {
         body.classList.add("oairun-streaming");
-        body.textContent = text;
+        this.streamOf(key, body, message.annotations).update(text);
       }
     }
   }
@@ -150,6 +155,16 @@ export class RunView {
     }
   }
 
+  /** The live renderer of a streaming message's body. */
+  streamOf(key, body, annotations = []) {
+    let stream = this.streams.get(key);
+    if (!stream || stream.container !== body) {
+      stream = new StreamingMarkdown(body, annotations ?? []);
+      this.streams.set(key, stream);
+    }
+    return stream;
+  }
+
   /** A custom message from the kernel: appended pieces of message text and tool arguments. */
   onMessage(message) {
     if (message?.type !== "append") return;
@@ -170,7 +185,8 @@ export class RunView {
       if (key.startsWith("m:")) {
         const node = this.messageNodes.get(key.slice(2));
         const body = node?.lastChild;
-        if (body && body.classList.contains("oairun-streaming")) body.append(document.createTextNode(text));
+        // rendered as it streams: only the block still growing is rendered again
+        if (body && body.classList.contains("oairun-streaming")) this.streamOf(key, body).update(this.buffers.get(key));
       } else {
         const card = this.cards.get(key.slice(2));
         if (card) card.args.textContent = prettyArguments(this.buffers.get(key));

@@ -5,7 +5,7 @@ import { closeDom, installDom, FakeModel } from "./setup.js";
 const window = installDom();
 after(() => closeDom(window));
 const { RunView } = await import("../view.js");
-const { renderMarkdown } = await import("../markdown.js");
+const { renderMarkdown, renderMarkdownNodes } = await import("../markdown.js");
 
 const HOSTILE = [
   "<img src=x onerror=\"window.__pwned=1\">",
@@ -52,12 +52,25 @@ test("the view streams appended text, then renders the final markdown once", () 
   view.onMessage({ type: "append", pieces: [["m", "msg_a", 13, "!"]] });
   frames.shift()();
   const body = root.querySelector('[data-message="msg_a"] .oairun-body');
-  assert.equal(body.textContent, "Hello *world*!");
-  assert.equal(body.childNodes.length, 2, "one text node appended per frame, nothing re-rendered");
-  model.set("messages", [model.get("messages")[0],
-    { id: "msg_a", role: "assistant", status: "completed", text: "Hello *world*!" }]);
+  assert.equal(body.textContent.trim(), "Hello world!");
+  assert.equal(body.querySelector("em").textContent, "world"); // Markdown while it streams
+  // a finished block is rendered once and stays; only the growing block is rendered again
+  view.onMessage({ type: "append", pieces: [["m", "msg_a", 14, "\n\n- one\n- two\n\nmore"]] });
+  frames.shift()();
+  const first = body.querySelector(".oairun-block");
+  assert.equal(first.textContent.trim(), "Hello world!");
+  view.onMessage({ type: "append", pieces: [["m", "msg_a", 33, " text"]] });
+  frames.shift()();
+  assert.equal(body.querySelector(".oairun-block"), first, "the finished block was not rendered again");
+  assert.equal(body.querySelectorAll(".oairun-tail li").length, 2); // (happy-dom's DOMPurify drops <table>)
+  assert.match(body.querySelector(".oairun-tail").textContent, /more text/);
+  const full = "Hello *world*!\n\n- one\n- two\n\nmore text";
+  model.set("messages", [model.get("messages")[0], { id: "msg_a", role: "assistant", status: "completed", text: full }]);
   view.sync();
-  assert.match(body.innerHTML, /Hello <em>world<\/em>!/);  // markdown, rendered once at the end
+  assert.match(body.innerHTML, /Hello <em>world<\/em>!/);  // and the whole text rendered afresh at the end
+  const fresh = document.createElement("div");
+  fresh.append(renderMarkdownNodes(full));
+  assert.equal(body.innerHTML, fresh.innerHTML);
   assert.ok(!body.classList.contains("oairun-streaming"));
   assert.equal(root.querySelector('[data-message="msg_u"] strong').textContent, "there");
 });
@@ -124,9 +137,32 @@ test("render() wires traits and custom messages to the view, and cleans up", asy
   const cleanup = widget.render({ model, el: root });
   model.custom({ type: "append", pieces: [["m", "m", 0, "streamed"]] });
   await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(root.querySelector(".oairun-body").textContent, "streamed");
+  assert.equal(root.querySelector(".oairun-body").textContent.trim(), "streamed");
   model.set("header", header("completed"));
   assert.equal(root.querySelector(".oairun-badge").textContent, "completed");
   cleanup();
   assert.equal(model.handlers.get("msg:custom").length, 0);
+});
+
+test("math is kept as written and shown as MathML, code is highlighted, prices and code stay text", async () => {
+  const { extractMath } = await import("../mathtext.js");
+  const source = "Costs $5 and $6; Euler $e^{i\\pi}$, thin $a\\,b$, \\(x\\) and `$code$`\n\n```python\nprint('$x$')\n```";
+  const { text, formulas } = extractMath(source);
+  assert.deepEqual(formulas.map((f) => f.source), ["$e^{i\\pi}$", "$a\\,b$", "\\(x\\)"]);
+  assert.match(text, /Costs \$5 and \$6/);
+  assert.match(text, /`\$code\$`/);
+  const box = document.createElement("div");
+  box.append(renderMarkdownNodes(source));
+  const math = [...box.querySelectorAll(".oairun-math")];
+  assert.equal(math.length, 3);
+  assert.deepEqual(math.map((m) => m.title), ["$e^{i\\pi}$", "$a\\,b$", "\\(x\\)"]); // the source, backslashes kept
+  assert.ok(box.querySelector(".oairun-math math"), "rendered as MathML");
+  assert.equal(box.querySelector("code").textContent, "$code$"); // inline code keeps its dollars
+  assert.equal(box.querySelector("pre code").textContent, "print('$x$')\n");
+  assert.ok(box.querySelector("pre code .hljs-built_in, pre code .hljs-string"), "highlighted");
+  assert.ok(box.querySelector("pre > .oairun-copy"), "a copy button on the code block");
+  const hostile = document.createElement("div");
+  hostile.append(renderMarkdownNodes("$\\href{javascript:alert(1)}{x}$ and $\\unknowncommand{$"));
+  assert.equal(hostile.querySelectorAll("a, [href], [onerror], [onload]").length, 0);
+  assert.equal(hostile.querySelector(".oairun-math-source").textContent, "$\\href{javascript:alert(1)}{x}$");
 });
