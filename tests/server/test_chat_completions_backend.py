@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import oairun_jupyter as oai
 from oairun_jupyter.server import start_local_server
 
-from ..support.flows import stream_events
+from ..support.flows import stream_events, wait_for
 from ..support.http_server import LoopbackServer, json_reply
 from ..support.replay import RECORDED
 
@@ -260,6 +260,99 @@ def test_an_upstream_answer_that_is_no_completion_fails_the_run_naming_it(upstre
     assert events[-1][0] == "thread.run.failed" and problem in events[-1][1]["last_error"]["message"]
 
 
+def _chunks(*chunks: object, done: bool = True) -> tuple[int, dict, list[bytes]]:
+    body = b"".join(b"data: " + (c if isinstance(c, bytes) else json.dumps(c).encode()) + b"\n\n" for c in chunks)
+    return 200, {"Content-Type": "text/event-stream"}, [body + (b"data: [DONE]\n\n" if done else b"")]
+
+
+def _choice(delta: object, finish: object = None, **more: object) -> dict:
+    return {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
+                                                            **more}]}
+
+
+@pytest.mark.parametrize("reply, problem", [
+    # numbers no reply can carry: stored, they broke every read of the run and the next start-up
+    (_chunks(_choice({"content": "hi"}), b'{"choices": [], "usage": {"prompt_tokens": NaN, "completion_tokens": 1}}'),
+     "sent something that is not JSON"),
+    (_chunks(_choice({"content": "hi"}, "stop"), b'{"choices": [], "usage": {"prompt_tokens": 1e999}}'),
+     "sent something that is not JSON"),
+    (_chunks(b'{"choices": [{"index": 0, "delta": {"tool_calls": [{"index": NaN, "function": {"name": "f"}}]}}]}'),
+     "sent something that is not JSON"),
+    # shapes no chat completion has: named, never "The server failed" with a traceback
+    (_chunks(_choice("text")), "a choice's delta was"),
+    (_chunks(_choice({"tool_calls": {"index": 0}})), "'tool_calls' was"),
+    (_chunks(_choice({"tool_calls": [{"index": 0, "function": "f"}]})), "a tool call's function was"),
+    (_chunks(_choice({"tool_calls": [{"index": [0], "function": {"name": "f"}}]})), "a tool call's index was"),
+    (_chunks(_choice({"tool_calls": [{"index": 0, "function": {"name": 5}}]})), "a tool call's name was"),
+    (_chunks(_choice({"content": "hi"}, ["stop"])), "a finish_reason was"),
+    (_chunks(_choice({"content": 5})), "a choice's content was"),
+    (_chunks({"choices": [{"index": "0", "delta": {"content": "hi"}}]}), "a choice's index was"),
+    # nothing at all before [DONE]
+    (_chunks(), "ended its stream with no answer"),
+])
+def test_a_hostile_upstream_fails_the_run_saying_what_it_sent(upstream, reply, problem, caplog):
+    assistant = oai.oai_create_assistant("gpt-4o", tools=[WEATHER])
+    upstream.queue.append(reply)
+    events = _run(assistant, "hi")
+    assert events[-1][0] == "thread.run.failed", events[-1]
+    message = events[-1][1]["last_error"]["message"]
+    assert problem in message and "The server failed" not in message, message
+    assert "Traceback" not in caplog.text
+    run = events[-1][1]
+    assert oai.oai_retrieve_run(run["thread_id"], run["id"]).status == "failed"  # and it reads back
+
+
+def test_what_an_upstream_sends_whole_or_again_or_after_done_is_read_as_meant(upstream):
+    """Arguments sent as an object, a name repeated in every piece, content as a list of parts,
+    usage counts that are not numbers (left to the local count), data after [DONE] (ignored)."""
+    assistant = oai.oai_create_assistant("gpt-4o", tools=[WEATHER])
+    upstream.queue.append(_chunks(
+        _choice({"content": [{"type": "text", "text": "Looking "}]}),
+        _choice({"tool_calls": [{"index": 0, "id": "x", "function": {"name": "GetWeatherArgs", "arguments": {"city": "Oslo"}}}]}),
+        _choice({"tool_calls": [{"index": 0, "function": {"name": "GetWeatherArgs", "arguments": ""}}]}),
+        _choice({}, "tool_calls"), {"choices": [], "usage": {"prompt_tokens": "3", "completion_tokens": None}}))
+    events = _run(assistant, "hi")
+    assert events[-1][0] == "thread.run.requires_action", events[-1]
+    (call,) = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert call["function"] == {"name": "GetWeatherArgs", "arguments": '{"city": "Oslo"}'}
+    run = events[-1][1]
+    oai.oai_submit_tool_outputs(run["thread_id"], run["id"], [{"tool_call_id": call["id"], "output": "sunny"}])
+    status, headers, (body,) = _chunks(_choice({"content": "done"}, "stop"))
+    upstream.queue.append((status, headers, [body + b"data: " + json.dumps(_choice({"content": " MORE"})).encode()
+                                             + b"\n\n"]))
+    final = wait_for(run["thread_id"], run["id"], ("completed", "failed"))
+    assert final["status"] == "completed"
+    (answer,) = oai.oai_list_messages(run["thread_id"], run_id=run["id"], order="desc")[:1]
+    assert answer.text == "done"  # what came after [DONE] is not the answer
+
+
+def test_a_token_limit_in_the_middle_of_a_tool_call_ends_its_step(upstream):
+    assistant = oai.oai_create_assistant("gpt-4o", tools=[WEATHER])
+    upstream.queue.append(_chunks(
+        _choice({"tool_calls": [{"index": 0, "id": "x", "function": {"name": "GetWeatherArgs", "arguments": '{"ci'}}]}),
+        _choice({}, "length")))
+    events = _run(assistant, "hi")
+    assert events[-1][0] == "thread.run.incomplete"
+    run = events[-1][1]
+    steps = oai.oai_list_run_steps(run["thread_id"], run["id"])
+    assert [s.status for s in steps] and all(s.status != "in_progress" for s in steps), [s.status for s in steps]
+
+
+def test_a_password_in_the_upstream_url_is_never_shown():
+    from oairun_jupyter.server.backends.chat_completions import ChatCompletionsBackend
+
+    backend = ChatCompletionsBackend("http://ana:hunter2@127.0.0.1:9/v1")
+    assert "hunter2" not in repr(backend) and backend.shown_url == "http://127.0.0.1:9/v1"
+    with start_local_server(backend="chat-completions", base_url="http://ana:hunter2@127.0.0.1:9/v1") as local:
+        oai.configure(base_url=local.base_url)
+        events = _run(oai.oai_create_assistant("gpt-4o"), "hi")
+    assert events[-1][0] == "thread.run.failed"
+    assert "hunter2" not in json.dumps(events) and "http://127.0.0.1:9/v1" in events[-1][1]["last_error"]["message"]
+    with pytest.raises(ValueError) as refused:
+        ChatCompletionsBackend("ftp://ana:hunter2@127.0.0.1:9/v1")
+    assert "hunter2" not in str(refused.value)
+
+
 def test_deltas_that_arrive_in_one_read_travel_as_one():
     """A fast upstream's small chunks cost one delta per network read (bench/server.py measures
     the gain); a call's first piece (its id and name) and annotated text stay pieces of their own."""
@@ -298,13 +391,18 @@ def test_chunks_read_together_give_what_they_give_one_by_one(chunks):
     """The fast read of one network read's chunks (plain text pieces joined without an event each)
     gives the same events, finish and usage as reading each chunk alone and merging: whatever the
     chunks' shapes, and a surrogate pair split over two chunks stays two U+FFFD either way."""
-    from oairun_jupyter.server.backends.chat_completions import batch_events, chunk_events, merged
+    from oairun_jupyter.server.backends.chat_completions import MalformedChunk, batch_events, chunk_events, merged
 
     one_by_one, finish, usage = [], None, None
-    for chunk in chunks:
-        events, chunk_finish, chunk_usage = chunk_events(chunk)
-        one_by_one += events
-        finish, usage = chunk_finish or finish, chunk_usage or usage
+    try:
+        for chunk in chunks:
+            events, chunk_finish, chunk_usage = chunk_events(chunk)
+            one_by_one += events
+            finish, usage = chunk_finish or finish, chunk_usage or usage
+    except MalformedChunk:  # a shape no chat completion has: refused either way
+        with pytest.raises(MalformedChunk):
+            batch_events(chunks)
+        return
     assert batch_events(chunks) == (merged(one_by_one), finish, usage)
 
 

@@ -25,18 +25,21 @@ TOOL = {"type": "function", "function": {"name": "f", "parameters": {"type": "ob
 _HOSTILE_TEXT = st.sampled_from(["\ud800", "x\udfffy", "\udc00\ud800"])
 # nesting too deep for Python's own encoder: a placeholder, spelled out in the body's text (_encoded)
 _DEEP = st.integers(65, 3000).map(lambda depth: f"@deep{depth}@")
+# a number too large for a float (1e999 reads as infinity): a placeholder spelled out the same way
+_HUGE = st.sampled_from(["@huge1e999@", "@huge-1E+400@", "@huge1.5e309@"])
 _PLACEHOLDER = re.compile(r'"@deep(\d+)@"')
+_HUGE_PLACEHOLDER = re.compile(r'"@huge([^@]+)@"')
 
 
 def _encoded(body) -> bytes:
     """The body as Python's json (and requests) write it: NaN as NaN, a lone surrogate as its escape."""
-    text = json.dumps(body)
+    text = _HUGE_PLACEHOLDER.sub(lambda m: m.group(1), json.dumps(body))
     return _PLACEHOLDER.sub(lambda m: "[" * int(m.group(1)) + "0" + "]" * int(m.group(1)), text).encode()
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats() | st.text(max_size=30) | _HOSTILE_TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10) | _HOSTILE_TEXT, inner,
                                                                 max_size=4),
-    max_leaves=12) | _DEEP
+    max_leaves=12) | _DEEP | _HUGE
 
 
 def _operations():
@@ -100,7 +103,7 @@ def _valid_body(method: str, path: str, ids: dict[str, str]) -> dict:
     return dict(by_path.get(path, {}))
 
 
-_HOSTILE = st.sampled_from([float("nan"), float("inf"), float("-inf"), "\ud800", "x\udfffy"]) | _DEEP
+_HOSTILE = st.sampled_from([float("nan"), float("inf"), float("-inf"), "\ud800", "x\udfffy"]) | _DEEP | _HUGE
 
 
 def _free_form(hostile) -> dict:

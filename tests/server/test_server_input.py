@@ -48,6 +48,14 @@ REFUSED = [
                     b'{"type": "object", "properties": {"n": {"type": "number", "maximum": Infinity}}}}}]}',
      "tools[0].function.parameters.properties.n.maximum"),
     ("/assistants", b'{"model": "m", "temperature": NaN}', "temperature"),
+    # numbers too large for a float are as non-finite as Infinity (stored, they broke every read and
+    # the next start-up: SQLite refuses the row)
+    ("/assistants", b'{"model": "m", "tools": [{"type": "function", "function": {"name": "f", "parameters": '
+                    b'{"type": "object", "properties": {"n": {"type": "number", "maximum": 1e999}}}}}]}',
+     "tools[0].function.parameters.properties.n.maximum"),
+    ("/threads", b'{"tool_resources": {"extra": {"n": -1e400}}}', "tool_resources.extra.n"),
+    ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "truncation_strategy": {"type": "auto", '
+                               b'"x": 1E+999}}', "truncation_strategy.x"),
     ("/threads", b'{"tool_resources": {"code_interpreter": {"file_ids": [-Infinity]}}}',
      "tool_resources.code_interpreter.file_ids[0]"),
     ("/threads/{thread}/runs", b'{"assistant_id": "{assistant}", "response_format": {"type": "json_schema", '

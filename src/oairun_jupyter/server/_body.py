@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from ._errors import invalid
@@ -16,13 +17,18 @@ from ._limits import Limits, check_limits
 
 __all__ = ["read_body", "checked"]
 
+_READ_ASIDE_BYTES = 256 * 1024
+
 
 async def read_body(request: Request, allowed: set[str], required: tuple[str, ...] = (),
                     limits: Limits | None = None) -> dict[str, Any]:
     """The JSON object of a request: 400 for invalid JSON or values no reply can carry
     (`_json_body`), unknown fields, missing ones, or fields over their `limits` (`_limits`)."""
     raw = await request.body()
-    body: Any = parse_json_body(raw) if raw.strip() else {}
+    if len(raw) > _READ_ASIDE_BYTES:  # a large body is read on a worker thread: streams go on meanwhile
+        body: Any = await run_in_threadpool(parse_json_body, raw)
+    else:
+        body = parse_json_body(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         raise invalid("The body of your request must be a JSON object.")
     unknown = sorted(set(body) - allowed)

@@ -30,7 +30,8 @@ _END = b""  # marks the end of a stream segment in a subscriber queue
 
 
 def sse(event: str, data: Any) -> bytes:
-    return b"event: %s\ndata: %s\n\n" % (event.encode(), json.dumps(data, separators=(",", ":")).encode())
+    return b"event: %s\ndata: %s\n\n" % (event.encode(),
+                                          json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
 
 
 class Engine:
@@ -253,6 +254,7 @@ class Engine:
                 self._end_segment(run_id)
             elif finish == "length":
                 turn.finish_message("incomplete")
+                turn.abandon("cancelled")  # a tool call cut by the token limit never runs: its step ends
                 self._end(run, "incomplete", incomplete_details={"reason": "max_completion_tokens"})
             else:
                 turn.finish_message("completed")

@@ -37,8 +37,9 @@ _UPSERT = ("INSERT INTO objects (id, kind, parent, created_at, payload) VALUES (
 
 
 def _row(kind: str, payload: dict[str, Any], parent: str | None) -> tuple[Any, ...]:
+    # never a NaN or an infinity: SQLite's JSON functions (and every reader) refuse the file's row
     return (payload["id"], kind, parent, payload["created_at"],
-            json.dumps(payload, separators=(",", ":")))
+            json.dumps(payload, separators=(",", ":"), allow_nan=False))
 
 
 def default_db_path() -> Path:

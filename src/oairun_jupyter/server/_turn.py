@@ -116,7 +116,9 @@ class Turn:
                                  "output": None}
         else:
             entry["function"] = {"arguments": delta.arguments}
-            if delta.name:
+            # a name comes whole in a call's first piece; some servers repeat it in every piece
+            # (taken once), a few split it (joined)
+            if delta.name and delta.name != call["function"]["name"]:
                 call["function"]["name"] += delta.name
                 entry["function"]["name"] = delta.name
         if delta.id and delta.index not in self._upstream_ids:

@@ -10,6 +10,8 @@ the run with `last_error` (429 as `rate_limit_exceeded`).
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, AsyncIterator
 
 import httpx
@@ -69,27 +71,76 @@ def chat_request(context: TurnContext, max_tokens: int | None = None) -> dict[st
     return body
 
 
+class MalformedChunk(ValueError):
+    """A chunk whose shape is not a chat completion's: the run fails saying what came."""
+
+
+def _of(value: Any, kinds: tuple[type, ...], what: str) -> Any:
+    if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
+        return value
+    raise MalformedChunk(f"{what} was {_shown(json.dumps(value) if _json_able(value) else repr(value))}")
+
+
+def _json_able(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _content_text(content: Any) -> str:
+    """A delta's content: text, or a list of text parts (some servers send those)."""
+    if isinstance(content, list):
+        return "".join(part["text"] for part in content
+                       if isinstance(part, dict) and isinstance(part.get("text"), str))
+    return _of(content, (str,), "a choice's content") or ""
+
+
+def _arguments(value: Any) -> str:
+    """A call's arguments piece: text; an object some servers send whole is written as JSON."""
+    if isinstance(value, (dict, list)) and _json_able(value):
+        return json.dumps(value)
+    return _of(value, (str,), "a tool call's arguments") or ""
+
+
+def _usage(usage: Any) -> Usage | None:
+    """Usage as the upstream counted it; counts that are not whole numbers are left to the local count."""
+    if not isinstance(usage, dict):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    if all(type(n) is int and n >= 0 for n in (prompt, completion)):
+        return Usage(prompt, completion)
+    return None
+
+
 def chunk_events(chunk: dict[str, Any]) -> tuple[list[TurnEvent], str | None, Usage | None]:
     """The turn events of one `chat.completion.chunk` (of its choice 0: a server that answers
     several choices does not get them mixed into one message), its finish reason and its usage.
-    A non-streamed `chat.completion` (its choices hold a whole `message`) is read the same way."""
+    A non-streamed `chat.completion` (its choices hold a whole `message`) is read the same way.
+    A shape that is not a chat completion's raises MalformedChunk naming what came."""
     events: list[TurnEvent] = []
     finish = None
-    for choice in chunk.get("choices") or []:
-        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+    for choice in _of(chunk.get("choices"), (list,), "'choices'") or []:
+        _of(choice, (dict,), "a choice")
+        if _of(choice.get("index", 0), (int,), "a choice's index") not in (0, None):
             continue
-        delta = choice.get("delta") or choice.get("message") or {}
-        if isinstance(delta.get("content"), str) and delta["content"]:
-            events.append(TextDelta(valid_text(delta["content"])))
-        for position, call in enumerate(delta.get("tool_calls") or []):
-            function = call.get("function") or {}
-            events.append(ToolCallDelta(call.get("index", position), valid_text(function.get("arguments") or ""),
-                                        id=call.get("id"), name=function.get("name")))
-        if choice.get("finish_reason"):
-            finish = _FINISH.get(choice["finish_reason"], "stop")
-    usage = chunk.get("usage")
-    return events, finish, (Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
-                            if isinstance(usage, dict) else None)
+        delta = _of(choice.get("delta") or choice.get("message"), (dict,), "a choice's delta") or {}
+        text = _content_text(delta.get("content"))
+        if text:
+            events.append(TextDelta(valid_text(text)))
+        for position, call in enumerate(_of(delta.get("tool_calls"), (list,), "'tool_calls'") or []):
+            _of(call, (dict,), "a tool call")
+            function = _of(call.get("function"), (dict,), "a tool call's function") or {}
+            events.append(ToolCallDelta(
+                _of(call.get("index", position), (int,), "a tool call's index") or 0,
+                valid_text(_arguments(function.get("arguments"))),
+                id=_of(call.get("id"), (str,), "a tool call's id"),
+                name=_of(function.get("name"), (str,), "a tool call's name")))
+        reason = _of(choice.get("finish_reason"), (str,), "a finish_reason")
+        if reason:
+            finish = _FINISH.get(reason, "stop")
+    return events, finish, _usage(chunk.get("usage"))
 
 
 def batch_events(chunks: list[dict[str, Any]]) -> tuple[list[TurnEvent], str | None, Usage | None]:
@@ -178,8 +229,11 @@ class ChatCompletionsBackend:
             url = None
         if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
             raise ValueError(f"the upstream base URL must be an http:// or https:// URL such as "
-                             f"https://api.openai.com/v1 or http://127.0.0.1:11434/v1, got {base_url!r}")
+                             f"https://api.openai.com/v1 or http://127.0.0.1:11434/v1, got "
+                             f"{re.sub(r'//[^/@]*@', '//***@', str(base_url))!r}")
         self.base_url = base_url.rstrip("/")
+        # what messages and repr show: never a password written in the URL (user:secret@host)
+        self.shown_url = re.sub(r"//[^/@]*@", "//", self.base_url, count=1)
         self._key = Secret(api_key or "")
         self._timeout = timeout
         self._client: httpx.AsyncClient | None = None  # one for the server's life: making one costs ~10 ms
@@ -195,7 +249,7 @@ class ChatCompletionsBackend:
             await self._client.aclose()
 
     def __repr__(self) -> str:
-        return f"<ChatCompletionsBackend {self.base_url}>"
+        return f"<ChatCompletionsBackend {self.shown_url}>"
 
     def _error(self, message: str, code: str = "server_error") -> BackendError:
         return BackendError(redact(message, self._key), code)
@@ -203,19 +257,20 @@ class ChatCompletionsBackend:
     def _decoded(self, data: str | bytes) -> dict[str, Any]:
         """One JSON object of the upstream's; its error object is the run's failure."""
         try:
-            value = json.loads(data)
+            value = _strict_loads(data)
         except ValueError:
-            raise self._error(f"The model server at {self.base_url} sent something that is not JSON: "
+            raise self._error(f"The model server at {self.shown_url} sent something that is not JSON: "
                               f"{_shown(data)}") from None
         return self._checked(value, data)
 
     def _decoded_all(self, datas: list[str]) -> list[dict[str, Any]]:
         """The JSON objects of one network read's events, parsed in one go (a third faster than
         one by one for a fast upstream's many small chunks); one by one when one of them is bad."""
-        if len(datas) < 2:
+        # each must be one object on its own: a string may not run from one event into the next
+        if len(datas) < 2 or not all(data[:1] == "{" and data[-1:] == "}" for data in datas):
             return [self._decoded(data) for data in datas]
         try:
-            values = json.loads("[" + ",".join(datas) + "]")
+            values = _strict_loads("[" + ",".join(datas) + "]")
         except ValueError:
             return [self._decoded(data) for data in datas]  # names the one that is not JSON
         if len(values) != len(datas):  # an event's data held two values ("1, 2"): each is read alone
@@ -224,7 +279,7 @@ class ChatCompletionsBackend:
 
     def _checked(self, value: Any, data: str | bytes) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._error(f"The model server at {self.base_url} sent {_shown(data)} instead of a chat completion.")
+            raise self._error(f"The model server at {self.shown_url} sent {_shown(data)} instead of a chat completion.")
         if value.get("error") is not None:
             error = value["error"]
             message = error.get("message") if isinstance(error, dict) else error
@@ -237,7 +292,7 @@ class ChatCompletionsBackend:
         if budget is not None:
             budget -= (run.get("usage") or {}).get("completion_tokens", 0)
         headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
-        finish, usage, done = None, None, False
+        finish, usage, done, answered = None, None, False, False
         try:
             async with self._http().stream("POST", f"{self.base_url}/chat/completions", headers=headers,
                                            json=chat_request(context, budget)) as response:
@@ -248,23 +303,33 @@ class ChatCompletionsBackend:
                     events, finish, usage = chunk_events(self._decoded(await response.aread()))
                     for event in events:
                         yield event
-                    done = True
+                    done, answered = True, bool(events)
                 else:
                     decoder = SSEDecoder()
                     async for raw in response.aiter_bytes():
                         datas = [sse.data for sse in decoder.feed(raw)]  # what one read of the network brought
-                        done = done or "[DONE]" in datas
-                        events, read_finish, read_usage = batch_events(
-                            self._decoded_all([data for data in datas if data != "[DONE]"]))
+                        if "[DONE]" in datas:  # the end: whatever follows it is not the answer
+                            datas = datas[:datas.index("[DONE]")]
+                            done = True
+                        events, read_finish, read_usage = batch_events(self._decoded_all(datas))
                         finish = read_finish or finish
                         usage = read_usage or usage
+                        answered = answered or bool(events)
                         for event in events:
                             yield event
+                        if done:
+                            break
         except httpx.HTTPError as error:
-            raise self._error(f"The model server at {self.base_url} could not be reached or broke off its "
+            raise self._error(f"The model server at {self.shown_url} could not be reached or broke off its "
                               f"answer ({type(error).__name__}).") from None
+        except MalformedChunk as error:
+            raise self._error(f"The model server at {self.shown_url} sent something that is not a chat "
+                              f"completion: {error}.") from None
+        if finish is None and done and not answered:
+            raise self._error(f"The model server at {self.shown_url} ended its stream with no answer (no text, no "
+                              "tool call, no finish_reason).")
         if finish is None and not done:
-            raise self._error(f"The model server at {self.base_url} ended its stream before its answer "
+            raise self._error(f"The model server at {self.shown_url} ended its stream before its answer "
                               "(no finish_reason and no [DONE]): the connection was cut; start a new run.")
         if usage is not None:
             yield usage
@@ -277,6 +342,22 @@ class ChatCompletionsBackend:
             message = content.decode("utf-8", "replace")[:300]
         code = "rate_limit_exceeded" if status == 429 else "server_error"
         return self._error(f"The model server answered {status}: {message}", code)
+
+
+def _not_finite(text: str) -> Any:
+    raise ValueError(f"{text} is not a finite number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is not a finite number")
+    return number
+
+
+def _strict_loads(data: str | bytes) -> Any:
+    """JSON as a reply may carry it on: NaN, Infinity and 1e999 are not numbers here."""
+    return json.loads(data, parse_constant=_not_finite, parse_float=_finite)
 
 
 def _shown(data: str | bytes) -> str:
