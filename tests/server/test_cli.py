@@ -40,6 +40,11 @@ def test_each_bad_argument_is_one_line_that_says_what_to_fix(tmp_path, taken_por
         ("--backend", "chat-completions", "--upstream-base-url", "ftp://x", "--db", ":memory:"):
             "the upstream base URL must be an http:// or https:// URL",
         ("--host", "nohost.invalid", "--port", "0", "--db", ":memory:"): "cannot listen on nohost.invalid",
+        # an empty host listened on every address; an empty --db took the default file
+        ("--host", "", "--port", "0", "--db", ":memory:"): "an empty host means nothing",
+        ("--db", "", "--port", "0"): "an empty database path means nothing",
+        ("--backend", "chat-completions", "--upstream-base-url", "http://h:99999/v1", "--db", ":memory:"):
+            "the upstream base URL must be an http:// or https:// URL",
     }
     for args, says in cases.items():
         result = _serve(*args, home=home)

@@ -20,6 +20,14 @@ def _port(text: str) -> int:
     return port
 
 
+def _not_empty(what: str):
+    def check(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"an empty {what} means nothing: leave the option out for the default")
+        return text
+    return check
+
+
 def _milliseconds(text: str) -> float:
     try:
         value = float(text)
@@ -34,9 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oairun-jupyter", description="oairun-jupyter tools")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the local Assistants-compatible runs server")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--host", type=_not_empty("host"), default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
-    serve.add_argument("--db", default=None, help="SQLite file (default: in the user data directory; "
+    serve.add_argument("--db", type=_not_empty("database path"), default=None, help="SQLite file (default: in the user data directory; "
                                                   "':memory:' keeps nothing)")
     serve.add_argument("--backend", choices=("scripted", "chat-completions"), default="scripted")
     serve.add_argument("--pace-ms", type=_milliseconds, default=20.0,

@@ -227,7 +227,12 @@ class ChatCompletionsBackend:
             url = httpx.URL(base_url)
         except (httpx.InvalidURL, TypeError):
             url = None
-        if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        try:
+            port_ok = url is not None and (url.port is None or 0 < url.port < 65536)
+        except (ValueError, httpx.InvalidURL):
+            port_ok = False
+        if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment \
+                or not port_ok:
             raise ValueError(f"the upstream base URL must be an http:// or https:// URL such as "
                              f"https://api.openai.com/v1 or http://127.0.0.1:11434/v1, got "
                              f"{re.sub(r'//[^/@]*@', '//***@', str(base_url))!r}")

@@ -210,7 +210,7 @@ class ScriptedBackend:
                 if match.group(1) == "{":
                     try:
                         value, _ = json.JSONDecoder().raw_decode(text, match.end() - 1)
-                        arguments = json.dumps(value)
+                        arguments = json.dumps(value, allow_nan=False)  # 1e999 is no JSON number
                     except ValueError:
                         continue
                 found.append((match.start(), name, arguments))
