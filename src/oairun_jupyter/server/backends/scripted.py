@@ -16,6 +16,8 @@ What it answers to the last user message of the thread:
   `/code` (a code_interpreter step with input and logs), `/search` (a file_search step),
   `/fail [CODE] [message]` (the run fails with that last_error), `/pace MS` (delay per delta).
   With calls, the text of `/say` or `/repeat` streams first, as a model that writes before it calls.
+* a message asking "what can you do" gets a Markdown answer long enough to watch stream, with a
+  table, a code block and math (the quickstart's first cell);
 * anything else is echoed: `You said: <text>`.
 
 The reply streams one word per delta (at most 65,536 characters of it), `pace` seconds apart
@@ -72,6 +74,35 @@ def _words(text: str) -> list[str]:
 
 
 # what each directive takes (see the module's docstring), for a message that says so
+_SHOWCASE = r"""I am the **offline scripted assistant** of oairun-jupyter: I answer the same way every time,
+with no key and no network, so you can try everything before pointing `%oai config` at a real model.
+
+## What a run shows
+
+| you see | where |
+|---|---|
+| the answer, as it streams | this message |
+| each tool call, its arguments and result | the cards under *Run steps* |
+| status, tokens and time | the header above |
+
+## Tools are notebook functions
+
+```python
+def get_weather(city: str) -> dict:
+    '''The current weather in a city.'''
+    return {"city": city, "temperature": 21}
+```
+
+Write `get_weather {"city": "Paris"}` in a `%%oai_run --tools get_weather` cell and I call it.
+
+## Math
+
+Inline, $e^{i\pi} + 1 = 0$; displayed, the mean of $n$ values:
+
+$$\bar{x} = \frac{1}{n}\sum_{i=1}^{n} x_i$$
+
+Save the notebook and reopen it: every run is still there."""
+
 _DIRECTIVES = {"call": "/call NAME ARGUMENTS", "long": "/long N", "say": "/say TEXT", "repeat": "/repeat N TEXT",
                "cite": "/cite [TEXT]", "code": "/code", "search": "/search", "fail": "/fail [CODE] [message]",
                "pace": "/pace MS"}
@@ -190,6 +221,8 @@ class ScriptedBackend:
         if "code" in directives:
             return "The square root of 2 is about 1.4142.", None
         body = _DIRECTIVE.sub("", text).strip()
+        if re.search(r"what can you do", body, re.IGNORECASE):
+            return _SHOWCASE, None
         return (f"You said: {body}" if body else "Hello! I am the offline scripted assistant."), None
 
     @staticmethod
