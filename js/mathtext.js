@@ -10,19 +10,30 @@ const DELIMITERS = [["$$", "$$", true], ["\\[", "\\]", true], ["\\(", "\\)", fal
 export const MAX_TEX_CHARS = 5_000; // one formula longer than this stays text
 const MATHML_TAG = /^(math|m[a-z]+|semantics|annotation|annotation-xml|none)$/;
 
+/** Where `close` next occurs at or after `from` (-1: nowhere), each answer kept for the next
+ * opener: openers come left to right, so the text is read once per closer (100,000 characters of
+ * unclosed `\\(` took seconds when each searched to the end). */
+function nextCloser(text, close, from, cache) {
+  const known = cache.get(close);
+  if (known && known[0] <= from && (known[1] === -1 || from <= known[1])) return known[1];
+  let end = text.indexOf(close, from);
+  while (end !== -1 && close === "$" && text[end - 1] === "\\") end = text.indexOf(close, end + 1);
+  cache.set(close, [from, end]);
+  return end;
+}
+
 /** The closing delimiter of math opening at `start` (null: not math). */
-function closing(text, start) {
+function closing(text, start, cache = new Map()) {
   for (const [open, close, display] of DELIMITERS) {
     if (!text.startsWith(open, start)) continue;
     const from = start + open.length;
-    let end = text.indexOf(close, from);
-    while (end !== -1 && close === "$" && text[end - 1] === "\\") end = text.indexOf(close, end + 1);
+    const end = nextCloser(text, close, from, cache);
     if (end <= from) return null;
     const body = text.slice(from, end);
     if (open === "$" && (/^\s/.test(body) || /\s$/.test(body) || /^\d/.test(text[end + 1] ?? "") || body.includes("\n\n"))) {
       return null; // $5 and $6 are prices
     }
-    if (display && body.includes("\n\n")) return null;
+    if (body.includes("\n\n")) return null; // math stays within its paragraph
     return { end: end + close.length, tex: body, display, source: text.slice(start, end + close.length) };
   }
   return null;
@@ -32,6 +43,7 @@ function closing(text, start) {
  * blocks and inline `code` spans) is left as it is. */
 export function extractMath(text) {
   const formulas = [];
+  const closers = new Map(); // closer -> [from, where it was found], see nextCloser
   const fenced = fencedRanges(text);
   let next = 0; // the next fenced range ahead
   let result = "";
@@ -54,7 +66,7 @@ export function extractMath(text) {
       continue;
     }
     if ((c === "$" || (c === "\\" && (text[i + 1] === "(" || text[i + 1] === "["))) && text[i - 1] !== "\\") {
-      const found = closing(text, i);
+      const found = closing(text, i, closers);
       if (found && found.tex.length <= MAX_TEX_CHARS) {
         formulas.push(found);
         result += TOKEN(formulas.length - 1);

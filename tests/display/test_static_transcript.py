@@ -44,12 +44,17 @@ def _assert_inert(html: str) -> None:
         assert tag != "style" or "oairun-static" in html  # only the transcript's own rule
 
 
-def test_math_is_kept_exactly_as_written_for_the_viewers_mathjax():
+def test_math_is_kept_exactly_as_written_and_no_viewer_typesets_it():
     source = r"Thin $a\,b$, display $$\int_0^1 x\,dx$$, \(\alpha\) and \[\frac{1}{3}\]; costs $5 and $6."
     html = markdown_html(source)
     for math in (r"$a\,b$", r"$$\int_0^1 x\,dx$$", r"\(\alpha\)", r"\[\frac{1}{3}\]"):
-        assert math in html
+        assert f'<code class="oairun-tex">{math}</code>' in html  # as code, backslashes kept
     assert "costs $5 and $6." in html  # prices are not math
+    # the viewer's MathJax is told to leave the whole transcript alone (a model's \href, \style)
+    state = {"header": {"status": "completed", "run_id": "run_1"},
+             "messages": [{"id": "m", "role": "assistant", "text": r"$\href{javascript:alert(1)}{x}$ $ \style{x}{y}$"}]}
+    assert transcript_html(state).startswith('<div class="oairun-static tex2jax_ignore"')
+
 
 
 def test_markdown_is_rendered_with_tables_links_and_highlighted_code():

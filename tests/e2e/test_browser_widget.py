@@ -257,3 +257,25 @@ def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page, 
     assert not stop.is_visible()
     assert page.locator(".jp-OutputArea-output .oairun-step").first.get_attribute("data-status") == "cancelled"
     assert took < 10, f"the run ended {took:.1f} s after the click"  # a click, not the run's 200 s
+
+
+def test_markdown_tables_code_and_math_render_while_the_answer_streams(lab, page):
+    """Seen mid-stream (the message still streaming): a table, highlighted code and MathML are in
+    the DOM before the message completes; the finished message keeps them."""
+    name = lab.add("live-markdown.ipynb", _notebook(
+        "%load_ext oairun_jupyter", "%%oai_run\n/pace 25\nWhat can you do?"))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    page.wait_for_function("""() => {
+        const body = document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body.oairun-streaming');
+        return body && body.querySelector('table td') && body.querySelector('math') && body.querySelector('.hljs-keyword');
+    }""", timeout=60_000)
+    assert page.locator(".jp-OutputArea-output .oairun-badge").first.text_content() == "in progress"
+    screenshot(page, "markdown-mid-stream")
+    wait_for_badges(page, "completed", timeout=60_000)
+    body = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first
+    assert body.locator("table td").first.text_content() == "the answer, as it streams"
+    assert body.locator("math").count() >= 2 and body.locator(".hljs-keyword").count() >= 1
+    assert body.locator("pre > .oairun-copy").count() == 1
+    source = body.locator(".oairun-math").first.get_attribute("title")
+    assert source == "$e^{i\\pi} + 1 = 0$"  # the math's source, backslashes kept

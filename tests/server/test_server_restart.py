@@ -231,3 +231,32 @@ def test_a_server_starting_on_a_shared_file_leaves_the_runs_of_a_live_one_alone(
             oai.configure(base_url=second.base_url)  # and the other sees the end
             assert oai.oai_retrieve_run(run.thread_id, run).status == "completed"
             assert oai.oai_list_messages(run.thread_id)[0].text.startswith("w0 w1")
+
+
+def test_servers_sharing_a_file_neither_lose_a_cancel_nor_keep_a_dead_servers_runs(tmp_path):
+    """A cancel through a server that does not work on the run is refused (the one that does
+    would write over it); a run left by a server killed meanwhile is ended by a live server the
+    first time it is read, and its thread takes new runs."""
+    db, port = tmp_path / "runs.sqlite3", free_port()
+    with start_local_server(db=db, pace=0) as survivor:  # another kernel, already running
+        process = _serve(db, port)
+        try:
+            oai.configure(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+            assistant = make_assistant()
+            run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 100000"]})
+            wait_for(run.thread_id, run.id, ("in_progress",))
+            oai.configure(base_url=survivor.base_url)
+            with pytest.raises(oai.BadRequestError, match="being worked on by another server process"):
+                oai.oai_cancel_run(run.thread_id, run)
+        finally:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+        ended = oai.oai_retrieve_run(run.thread_id, run)
+        assert ended.status == "failed" and "stopped" in ended.last_error["message"]
+        again = oai.oai_create_run(run.thread_id, assistant["id"], additional_messages=["still here?"])
+        assert wait_for(run.thread_id, again.id, ("completed",))["status"] == "completed"
+    stale = tmp_path / "runs.sqlite3.owners" / "0123456789abcdef.lock"
+    stale.write_text("")  # as a server stopped by a signal leaves it
+    with start_local_server(db=db, pace=0):  # a server that starts sweeps the dead ones' lock files
+        assert [p.name for p in (tmp_path / "runs.sqlite3.owners").glob("*.lock")] != [stale.name]
+        assert not stale.exists() and len(list((tmp_path / "runs.sqlite3.owners").glob("*.lock"))) == 1

@@ -4,7 +4,8 @@ The transcript is what a saved notebook, nbconvert and plain viewers show, so it
 no script, no raw HTML of the model's, no link that runs code and no image that loads by
 itself (a hostile message could track who opens the notebook): images become links. Math
 (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]`) is kept exactly as written, backslashes and all,
-for the viewer's MathJax; code blocks are highlighted with inline styles (no stylesheet
+as code: the transcript's container tells MathJax to leave it alone (`tex2jax_ignore`), so no
+viewer typesets TeX the model wrote (nor a price's dollars); code blocks are highlighted with inline styles (no stylesheet
 survives a sanitizer).
 """
 
@@ -23,6 +24,22 @@ _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/|\.{0,2}/|[^:]*$)", re.IGNORECASE
 _MATH_DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 
 
+def _next_closer(state: Any, closer: str, start: int) -> int:
+    """Where `closer` next occurs in the inline text at or after `start` (-1: nowhere), each answer
+    kept for the next opener: openers come left to right, so the text is read once per closer
+    (a message of 100,000 unclosed `\\(` took seconds when each searched to its end)."""
+    cache = state.env.setdefault("oairun_closers", {})
+    key = (id(state.src), closer)
+    known = cache.get(key)
+    if known is not None and known[0] <= start and (known[1] == -1 or start <= known[1]):
+        return known[1]
+    end = state.src.find(closer, start)
+    while end != -1 and closer == "$" and state.src[end - 1] == "\\":  # \$ is a dollar sign inside the math
+        end = state.src.find(closer, end + 1)
+    cache[key] = (start, end)
+    return end
+
+
 def _math_rule(state: Any, silent: bool) -> bool:
     """Inline math, taken before Markdown reads its backslashes (`\\,` stays `\\,`)."""
     src, pos = state.src, state.pos
@@ -31,9 +48,7 @@ def _math_rule(state: Any, silent: bool) -> bool:
         return False
     opener, closer = found
     start = pos + len(opener)
-    end = src.find(closer, start)
-    while end != -1 and closer == "$" and src[end - 1] == "\\":  # \$ is a dollar sign inside the math
-        end = src.find(closer, end + 1)
+    end = _next_closer(state, closer, start)
     if end <= start:
         return False
     if opener == "$":  # $5 and $6 are prices: math opens and closes next to what it holds
@@ -79,7 +94,10 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight}).enable(["table", "strikethrough"])
     md.validateLink = lambda url: bool(_SAFE_LINK.match(re.sub(r"[\x00-\x20]", "", url)))
     md.inline.ruler.before("escape", "math_inline", _math_rule)
-    md.add_render_rule("math_inline", lambda self, tokens, index, options, env: html.escape(tokens[index].content))
+    # math as its source, in code: a viewer's MathJax typesets none of the model's TeX (its \\href and
+    # \\style would act in the page), and the source is what the notebook keeps
+    md.add_render_rule("math_inline", lambda self, tokens, index, options, env:
+                       f'<code class="oairun-tex">{html.escape(tokens[index].content)}</code>')
     md.add_render_rule("image", _image_as_link)
     md.add_render_rule("link_open", _link_open)
     return md

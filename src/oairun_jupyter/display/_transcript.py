@@ -25,6 +25,9 @@ from ._widget_state import header_state, message_state, record_state, step_state
 __all__ = ["run_state", "transcript_html", "transcript_text", "pending_html", "STATIC_CLASS"]
 
 STATIC_CLASS = "oairun-static"
+# MathJax (JupyterLab's, nbconvert's) typesets nothing inside an element of this class: the
+# model's TeX would otherwise act in the page (\\href, \\style), and a price's dollars pair up
+_NO_MATHJAX = "tex2jax_ignore"
 MAX_MESSAGE = 200_000  # characters of one message kept in the transcript
 MAX_TOOL_TEXT = 20_000  # characters of one tool call's arguments, output or traceback
 # Within an output area holding a transcript, JupyterLab's "Loading widget..." and "Error displaying
@@ -141,7 +144,8 @@ def transcript_html(state: dict[str, Any]) -> str:
     header = state.get("header") or {}
     facts = [header.get("assistant_name") or header.get("assistant_id"), header.get("model"),
              header.get("backend"), _seconds(header), _usage(header)]
-    parts = [f'<div class="{STATIC_CLASS}" data-oairun-run="{e(str(header.get("run_id") or ""))}">{_STYLE}',
+    parts = [f'<div class="{STATIC_CLASS} {_NO_MATHJAX}" data-oairun-run="{e(str(header.get("run_id") or ""))}">'
+             f"{_STYLE}",
              f'<p><b>{e(str(header.get("status") or "starting").replace("_", " "))}</b> &middot; '
              f'<code>{e(str(header.get("run_id") or ""))}</code>'
              + "".join(f" &middot; {e(str(fact))}" for fact in facts if fact) + "</p>"]
@@ -163,7 +167,7 @@ def pending_html(header: dict[str, Any]) -> str:
     e = html.escape
     status = header.get("status")
     ended = status in TERMINAL_STATUSES
-    return (f'<div class="{STATIC_CLASS}" data-oairun-run="{e(str(header.get("run_id") or ""))}">{_STYLE}'
+    return (f'<div class="{STATIC_CLASS} {_NO_MATHJAX}" data-oairun-run="{e(str(header.get("run_id") or ""))}">{_STYLE}'
             f"<p><b>Run</b> <code>{e(str(header.get('run_id') or 'not created yet'))}</code> &middot; "
             f"{e(str(status or 'starting').replace('_', ' '))}"
             + ("" if ended else " when this output was written; its transcript replaces this line when it ends")

@@ -111,11 +111,18 @@ class Engine:
                 task.cancel()
 
     def load_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
-        """The run, 404 when it is not in that thread; a run waiting past `expires_at` expires."""
+        """The run, 404 when it is not in that thread; a run waiting past `expires_at` expires, a run
+        left in flight by a server that died (another kernel, killed) ends as it would at start-up."""
         run = self._live.get(run_id) or self.store.get("run", run_id)
         if run is None or run["thread_id"] != thread_id:
             raise not_found("run", run_id)
-        return self._expire_if_due(run)
+        return self._expire_if_due(self._recover_if_stranded(run))
+
+    def _recover_if_stranded(self, run: dict[str, Any]) -> dict[str, Any]:
+        if run["status"] in ("queued", "in_progress", "cancelling") and run["id"] not in self._tasks \
+                and not self.owners.is_alive(self.store.owner_of(run["id"])):
+            self._end_stranded(run)
+        return run
 
     def _expire_if_due(self, run: dict[str, Any]) -> dict[str, Any]:
         if run["status"] == "requires_action" and run["expires_at"] and now() >= run["expires_at"]:
@@ -125,7 +132,8 @@ class Engine:
     def active_run(self, thread_id: str) -> dict[str, Any] | None:
         """The thread's run that is not finished yet, if any."""
         for run in self.store.children("run", thread_id, "desc"):
-            if run["status"] in ACTIVE_STATUSES and self._expire_if_due(run)["status"] in ACTIVE_STATUSES:
+            if run["status"] in ACTIVE_STATUSES and \
+                    self._expire_if_due(self._recover_if_stranded(run))["status"] in ACTIVE_STATUSES:
                 return run
         return None
 
@@ -190,6 +198,11 @@ class Engine:
         """Move the run to `cancelling`; it reaches `cancelled` as soon as its work stops."""
         if run["status"] in TERMINAL_STATUSES or run["status"] == "cancelling":
             raise invalid(f"Cannot cancel run with status '{run['status']}'.")
+        if run["status"] in ("queued", "in_progress") and run["id"] not in self._tasks:
+            # another live server on the same database file works on it (another kernel's): its
+            # task would write over a cancel made here, so the cancel goes to that server
+            raise invalid(f"Run {run['id']} is being worked on by another server process on this database "
+                          "(another kernel's, or the CLI's): cancel it through that server.")
         waiting = run["status"] == "requires_action"
         run["status"] = "cancelling"
         self.save_run(run, "thread.run.cancelling")
@@ -329,23 +342,28 @@ class Engine:
         stranded = [run for run in self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
                     if not self.owners.is_alive(self.store.owner_of(run["id"]))]
         for run in stranded:
-            stamp = now()
-            status = "cancelled" if run["status"] == "cancelling" else "failed"
-            for step in self.store.children("step", run["id"]):
-                if step["status"] == "in_progress":
-                    step.update(status=status, **{f"{status}_at": stamp})
-                    self.store.put("step", step, run["id"])
-            for message in self.store.children("message", run["thread_id"]):
-                if message["run_id"] == run["id"] and message["status"] == "in_progress":
-                    message.update(status="incomplete", incomplete_at=stamp,
-                                   incomplete_details={"reason": f"run_{status}"})
-                    self.store.put("message", message, run["thread_id"])
-            run.update(status=status, required_action=None, expires_at=None, **{f"{status}_at": stamp})
-            if status == "failed":
-                run["last_error"] = {"code": "server_error", "message":
-                                     "The server stopped while this run was in progress; start a new run."}
-            self.save_run(run)
+            self._end_stranded(run)
         return len(stranded)
+
+    def _end_stranded(self, run: dict[str, Any]) -> None:
+        """End a run its dead server left in flight: `failed` (saying so), or `cancelled` if it was
+        cancelling; its open step and message end with it."""
+        stamp = now()
+        status = "cancelled" if run["status"] == "cancelling" else "failed"
+        for step in self.store.children("step", run["id"]):
+            if step["status"] == "in_progress":
+                step.update(status=status, **{f"{status}_at": stamp})
+                self.store.put("step", step, run["id"])
+        for message in self.store.children("message", run["thread_id"]):
+            if message["run_id"] == run["id"] and message["status"] == "in_progress":
+                message.update(status="incomplete", incomplete_at=stamp,
+                               incomplete_details={"reason": f"run_{status}"})
+                self.store.put("message", message, run["thread_id"])
+        run.update(status=status, required_action=None, expires_at=None, **{f"{status}_at": stamp})
+        if status == "failed":
+            run["last_error"] = {"code": "server_error", "message":
+                                 "The server stopped while this run was in progress; start a new run."}
+        self.save_run(run)
 
     async def shutdown(self) -> None:
         """Stop every run's work; their runs end `failed` with a last_error that says why."""

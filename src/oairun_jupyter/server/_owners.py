@@ -46,6 +46,15 @@ class RunOwners:
                         "end every run in flight", db_path, error)
             return
         self._folder = folder
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the lock files of servers that are gone (a server stopped by a signal leaves its
+        file behind): the folder holds one file per live server."""
+        for path in self._folder.glob("*.lock"):
+            owner = path.name[:-len(".lock")]
+            if owner != self.id:
+                self.is_alive(owner)  # removes the file when its lock is free
 
     def is_alive(self, owner: str | None) -> bool:
         """Whether the server `owner` still runs (this one does; an unknown or dead one does not)."""
