@@ -20,6 +20,7 @@ import runs as runs_bench  # noqa: E402
 import server as server_bench  # noqa: E402
 import stream as stream_bench  # noqa: E402
 import widget as widget_bench  # noqa: E402
+import widget_render as render_bench  # noqa: E402
 
 
 def main() -> None:
@@ -32,6 +33,8 @@ def main() -> None:
     results["scaling"] = stream_bench.scaling(repeat=3)
     print("widget bridge (100,000 deltas, real kernel) ...", flush=True)
     results["widget"] = widget_bench.measure(100_000, 3)
+    print("widget rendering (1 MB of mixed Markdown, chromium) ...", flush=True)
+    results["render"] = render_bench.measure()
     print("runs server ...", flush=True)
     results["server"] = server_bench.measure(repeat=5)
     results["chat_backend"] = server_bench.chat_overhead(repeat=3)
@@ -39,7 +42,8 @@ def main() -> None:
     results["tools"] = runs_bench.measure(repeat=5)
     results["seconds"] = time.monotonic() - started
 
-    s, sc, w, sv, ch, t = (results[k] for k in ("stream", "scaling", "widget", "server", "chat_backend", "tools"))
+    s, sc, w, sv, ch, t, rd = (results[k] for k in ("stream", "scaling", "widget", "server", "chat_backend", "tools",
+                                                     "render"))
     r = sc["ratios"]["1000000/100000"]
     rows = [
         ("(b) official SDK / (c) RunStream, CPU", f"{s['sdk_over_ours_cpu']:.1f}x", ">= 2x", s["sdk_over_ours_cpu"] >= 2),
@@ -55,6 +59,13 @@ def main() -> None:
          f"{w['bytes_over_text']:.2f}x ({w['bytes_over_text_without_module']:.2f}x)", "<= 2x",
          w["bytes_over_text_without_module"] <= 2),
         ("kernel CPU with widget / without", f"{w['cpu_ratio']:.2f}x", "", True),
+        ("widget: longest main-thread task while 1 MB of Markdown streams", f"{rd['longest_task_ms']:.0f} ms",
+         "< 50 ms", rd["longest_task_ms"] < 50),
+        ("widget: frame render cost at 1 MB / at 10 kB",
+         f"{rd['frame_ratio']:.2f}x ({rd['frame_ms_1mb']:.1f} ms / {rd['frame_ms_10kb']:.1f} ms)", "<= 2x",
+         rd["frame_ratio"] <= 2),
+        ("widget: first text to its frame; bundle", f"{rd['first_pixel_ms']:.0f} ms; {rd['bundle']['bytes'] / 1024:.0f} kB "
+         "(" + ", ".join(f"{k} {v / 1024:.0f}" for k, v in rd["bundle"]["by_library"].items()) + ")", "", True),
         ("server: time to first event", f"{sv['first_event_ms']:.1f} ms", "< 20 ms", sv["first_event_ms"] < 20),
         ("server: one run of 100k deltas", f"{sv['one_run_events_per_s']:,.0f} events/s ({sv['one_run_seconds']:.2f} s)", "", True),
         ("server: 50 concurrent streaming runs",

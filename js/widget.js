@@ -1,8 +1,20 @@
 // The anywidget entry point of RunWidget.
+import { renderMarkdownNodes } from "./markdown.js";
 import { RunView } from "./view.js";
+
+let warmed = false;
+
+/** The first Markdown render of a page pays for the libraries' first use (~70 ms): paid once,
+ * when the first widget shows, before any text arrives, not in the frame of the first text. */
+function warmUp() {
+  if (warmed) return;
+  warmed = true;
+  setTimeout(() => renderMarkdownNodes("a *b* $x^2$\n\n| a |\n|---|\n| 1 |\n\n```python\nx = 1\n```"), 0);
+}
 
 function render({ model, el }) {
   const view = new RunView(model, el);
+  warmUp();
   const sync = () => view.sync();
   const onMessage = (message) => view.onMessage(message);
   for (const name of ["header", "messages", "steps", "records", "confirm"]) model.on(`change:${name}`, sync);
