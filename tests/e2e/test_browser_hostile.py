@@ -20,7 +20,6 @@ if not os.path.exists("/usr/bin/chromium"):
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from ..support.jupyterlab import (  # noqa: E402
-    JupyterLab,
     assert_links_inert,
     launch_page,
     open_notebook,
@@ -60,11 +59,6 @@ def _cells() -> list[str]:
     ]
 
 
-@pytest.fixture(scope="module")
-def lab():
-    server = JupyterLab()
-    yield server
-    server.stop()
 
 
 def _assert_nothing_ran(page) -> None:

@@ -20,9 +20,8 @@ if not os.path.exists("/usr/bin/chromium"):
     pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
                 allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402
 
-from ..support.jupyterlab import JupyterLab, launch_page, open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
+from ..support.jupyterlab import open_notebook, run_all_cells, screenshot, wait_for_badges  # noqa: E402
 
 CELLS = (
     "%load_ext oairun_jupyter\n"
@@ -35,19 +34,8 @@ CELLS = (
 )
 
 
-@pytest.fixture(scope="module")
-def lab():
-    server = JupyterLab()  # JupyterLab's defaults: "Save Widget State Automatically" is off
-    yield server
-    server.stop()
 
 
-@pytest.fixture
-def page():
-    with sync_playwright() as playwright:
-        context, page = launch_page(playwright)
-        yield page
-        context.close()
 
 
 def _visible_transcripts(page) -> list[str]:

@@ -56,19 +56,8 @@ assistant = oai_create_assistant("scripted", name="Browser helper", tools=[tool(
 """
 
 
-@pytest.fixture(scope="module")
-def lab():
-    server = JupyterLab()
-    yield server
-    server.stop()
 
 
-@pytest.fixture
-def page():
-    with sync_playwright() as playwright:
-        context, page = launch_page(playwright)
-        yield page
-        context.close()
 
 
 def _notebook(*cells: str) -> str:
