@@ -1,5 +1,6 @@
 // The anywidget entry point of RunWidget.
 import { renderMarkdownNodes } from "./markdown.js";
+import { SHARED_KEY } from "./shared.js";
 import { RunView } from "./view.js";
 
 let warmed = false;
@@ -27,4 +28,10 @@ function render({ model, el }) {
   };
 }
 
-export default { render };
+/** The module widget's model is made (in a live kernel, or from a saved notebook's widget state):
+ * its code becomes the code of every run's widget on the page (loader.js). */
+function initialize() {
+  if (!globalThis[SHARED_KEY]) globalThis[SHARED_KEY] = { render };
+}
+
+export default { initialize, render };

@@ -59,3 +59,18 @@ def test_static_html_and_text_are_escaped_transcripts():
     assert "You said: &lt;img src=x onerror=alert(1)&gt;" in text
     assert "<img" not in text.split("HTML", 1)[1]
     assert "[completed]" in text
+
+
+def test_a_notebook_saved_with_widget_state_holds_the_widget_code_once():
+    """With widget state saved (nbclient saves it, as JupyterLab does with its setting on), the
+    400 kB of widget code is in the notebook once, not once per run: each run's widget carries a
+    loader (tests/e2e/test_browser_widget.py reopens such a notebook and sees the run render)."""
+    import json
+
+    notebook = execute(make_notebook(SETUP, *(
+        f"oai_create_thread_and_run(assistant, thread={{'messages': ['run {n}']}}, stream=True)" for n in range(3))))
+    states = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    code = [s for s in states.values() if len(s["state"].get("_esm", "")) > 100_000]
+    runs = [s for s in states.values() if s["state"].get("header")]
+    assert len(code) == 1 and len(runs) == 3
+    assert all(len(json.dumps(s)) < 20_000 for s in runs), [len(json.dumps(s)) for s in runs]

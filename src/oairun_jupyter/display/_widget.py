@@ -3,23 +3,46 @@
 from __future__ import annotations
 
 import pathlib
+import threading
 
 import anywidget
 import traitlets
 
-__all__ = ["RunWidget"]
+__all__ = ["RunWidget", "RunViewModule", "shared_module"]
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"  # the bundle built from js/
+
+
+class RunViewModule(anywidget.AnyWidget):
+    """The widget's code, once per kernel: a model never shown whose module registers the run view
+    for the page when its model is made (in a live kernel, or from a saved notebook's widget
+    state). Each RunWidget carries only a small loader, so the code is sent and saved once."""
+
+    _esm = _STATIC / "widget.js"
+
+
+_module: RunViewModule | None = None
+_module_lock = threading.Lock()
+
+
+def shared_module() -> RunViewModule:
+    """The kernel's RunViewModule, made on first use and kept (its model must outlive every run's)."""
+    global _module
+    with _module_lock:
+        if _module is None or _module.comm is None:  # closed (Widget.close_all) or never made
+            _module = RunViewModule()
+        return _module
 
 
 class RunWidget(anywidget.AnyWidget):
     """A run's header, transcript, steps and tool calls.
 
     The traits hold the authoritative state (and are what a saved notebook keeps); streamed text
-    arrives as appended pieces in custom messages between two trait writes.
+    arrives as appended pieces in custom messages between two trait writes. Its code is the
+    kernel's RunViewModule's (made first, so its model reaches the page first).
     """
 
-    _esm = _STATIC / "widget.js"
+    _esm = _STATIC / "loader.js"
     _css = _STATIC / "widget.css"
 
     header = traitlets.Dict().tag(sync=True)
@@ -27,6 +50,10 @@ class RunWidget(anywidget.AnyWidget):
     steps = traitlets.List().tag(sync=True)
     records = traitlets.Dict().tag(sync=True)
     confirm = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs: object) -> None:
+        shared_module()
+        super().__init__(**kwargs)
     # how the Stop button reaches the run: {"driving": "blocking" | "background" | None,
     # "kernel_id": this kernel's id, for an interrupt while a blocking cell holds the kernel}
     control = traitlets.Dict().tag(sync=True)
