@@ -6,6 +6,10 @@
 import { renderMarkdownNodes } from "./markdown.js";
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+/** A growing block longer than this (a long list or table, a paragraph with no blank line) is
+ * shown as plain text until it ends: rendering it afresh every frame would cost more each frame.
+ * It is rendered as Markdown once it ends, and with the whole message when the message ends. */
+export const MAX_LIVE_TAIL = 16_000;
 
 export class StreamingMarkdown {
   constructor(container, annotations = []) {
@@ -39,7 +43,14 @@ export class StreamingMarkdown {
       this.container.insertBefore(block, this.tail);
       this.stable = end;
     }
-    this.tail.replaceChildren(renderMarkdownNodes(text.slice(this.stable), this.annotations));
+    const tail = text.slice(this.stable);
+    if (tail.length > MAX_LIVE_TAIL) {
+      this.tail.classList.add("oairun-plain");
+      this.tail.textContent = tail;
+    } else {
+      this.tail.classList.remove("oairun-plain");
+      this.tail.replaceChildren(renderMarkdownNodes(tail, this.annotations));
+    }
   }
 
   /** The offset after the last block end found in the complete lines not read yet: a blank line

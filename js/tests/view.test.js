@@ -166,3 +166,17 @@ test("math is kept as written and shown as MathML, code is highlighted, prices a
   assert.equal(hostile.querySelectorAll("a, [href], [onerror], [onload]").length, 0);
   assert.equal(hostile.querySelector(".oairun-math-source").textContent, "$\\href{javascript:alert(1)}{x}$");
 });
+
+test("a block that keeps growing past the live limit streams as plain text, then renders when it ends", async () => {
+  const { StreamingMarkdown, MAX_LIVE_TAIL } = await import("../streaming.js");
+  const box = document.createElement("div");
+  const stream = new StreamingMarkdown(box);
+  const list = Array.from({ length: 2000 }, (_, i) => `- item ${i}`).join("\n");
+  assert.ok(list.length > MAX_LIVE_TAIL);
+  stream.update(list);
+  assert.equal(box.querySelector(".oairun-tail").classList.contains("oairun-plain"), true);
+  assert.equal(box.querySelectorAll("li").length, 0); // not re-rendered as Markdown each frame
+  stream.update(list + "\n\nafter\n");
+  assert.equal(box.querySelectorAll(".oairun-block li").length, 2000); // the block ended: rendered once
+  assert.equal(box.querySelector(".oairun-tail").textContent.trim(), "after");
+});

@@ -14,7 +14,7 @@ from ._session import Session
 __all__ = ["run_line_command"]
 
 USAGE = ("usage: %oai config [base_url=URL] [model=NAME] [assistant=ID] | "
-         "%oai local start [--memory | --db PATH] | %oai local stop | %oai local status | "
+         "%oai local start [--memory | --db PATH] [--backend NAME --upstream-base-url URL] | %oai local stop | %oai local status | "
          "%oai thread | %oai runs | %oai cancel")
 
 
@@ -56,30 +56,50 @@ def _database_of(session: Session) -> str:
     return "in memory: kept until the server stops" if path == ":memory:" else path
 
 
-def _start_options(words: list[str]) -> str | None:
-    """The database `%oai local start [--memory | --db PATH]` asks for (None: the default)."""
-    if not words:
-        return None
-    if words == ["--memory"]:
-        return ":memory:"
-    if len(words) == 2 and words[0] == "--db" and words[1]:
-        return words[1]
-    raise UsageError(f"%oai local start takes --memory or --db PATH, got {' '.join(words)!r}")
+_START_USAGE = ("%oai local start [--memory | --db PATH] [--backend scripted|chat-completions|responses "
+                "--upstream-base-url URL [--upstream-api-key-env VAR]]")
+
+
+def _start_options(words: list[str]) -> dict[str, str | None]:
+    """What `%oai local start` asks for: the database (None: the default), and the backend with
+    its upstream (None: $OAIRUN_LOCAL_BACKEND, else scripted)."""
+    options: dict[str, str | None] = {"db": None, "backend": None, "upstream_base_url": None,
+                                      "upstream_api_key_env": None}
+    flags = {"--db": "db", "--backend": "backend", "--upstream-base-url": "upstream_base_url",
+             "--upstream-api-key-env": "upstream_api_key_env"}
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        if word == "--memory" and options["db"] is None:
+            options["db"] = ":memory:"
+        elif word in flags and rest and rest[0] and not rest[0].startswith("--") and options[flags[word]] is None:
+            options[flags[word]] = rest.pop(0)
+        else:
+            raise UsageError(f"{_START_USAGE}; got {' '.join(words)!r}")
+    return options
 
 
 def _local(session: Session, words: list[str]) -> None:
     action = words[0] if words else "status"
     if action == "start":
-        db = _start_options(words[1:])
+        options = _start_options(words[1:])
+        db = options.pop("db")
         if db is not None and session.local is not None and session.local.store.path != db:
             raise UsageError(f"the local runs server already runs with the database {_database_of(session)}: "
                              "`%oai local stop` first to start it with another")
-        print(f"local runs server at {session.start_local(quiet=True, db=db)} (database {_database_of(session)})")
+        if options["backend"] and session.local is not None and session.local_backend != options["backend"]:
+            raise UsageError(f"the local runs server already runs with the {session.local_backend} backend: "
+                             "`%oai local stop` first to start it with another")
+        try:
+            base_url = session.start_local(quiet=True, db=db, **options)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        print(f"local runs server at {base_url} ({session.local_backend} backend, database {_database_of(session)})")
     elif action == "stop":
         print("local runs server stopped" if session.stop_local() else "no local runs server was running")
     elif action == "status":
-        print(f"local runs server at {session.local.base_url} (database {_database_of(session)})"
-              if session.local else "no local runs server")
+        print(f"local runs server at {session.local.base_url} ({session.local_backend} backend, "
+              f"database {_database_of(session)})" if session.local else "no local runs server")
     else:
         raise UsageError(f"%oai local takes start, stop or status, got {action!r}")
 

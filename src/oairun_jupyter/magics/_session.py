@@ -21,6 +21,20 @@ BACKGROUND_GRACE_SECONDS = 5.0  # how long `%oai local stop` lets a cancelled ba
 
 
 @dataclass
+def _upstream_options(backend: str, base_url: str | None, key_env: str | None) -> dict[str, Any]:
+    """The options of a backend that calls a model server; a clear error when one is missing."""
+    if backend == "scripted":
+        if base_url or key_env:
+            raise ValueError("the scripted backend is offline: --upstream-base-url and --upstream-api-key-env "
+                             "are for --backend chat-completions or responses")
+        return {}
+    base_url = base_url or os.environ.get("OAIRUN_UPSTREAM_BASE_URL")
+    if not base_url:
+        raise ValueError(f"the {backend} backend needs an upstream: `%oai local start --backend {backend} "
+                         "--upstream-base-url https://api.openai.com/v1`, or set OAIRUN_UPSTREAM_BASE_URL")
+    return {"base_url": base_url, "api_key": os.environ.get(key_env or "OPENAI_API_KEY") or None}
+
+
 class Session:
     """The magics' state: the embedded local server, the default assistant and model, the
     current thread, recent and background runs."""
@@ -33,6 +47,7 @@ class Session:
     background: list[tuple[Any, threading.Thread]] = field(default_factory=list)
     told_about_local: bool = False
     local_key: str = field(default="", repr=False)  # the running local server's own key
+    local_backend: str = "scripted"  # what answers on the running local server
 
     _instance = None
 
@@ -50,11 +65,15 @@ class Session:
         config = get_client().config
         return self.local is None and config.base_url == DEFAULT_BASE_URL and not config.api_key
 
-    def start_local(self, quiet: bool = False, db: str | None = None) -> str:
-        """Start the embedded local server (scripted backend) and point the client at it (back
-        at it, when it runs and `%oai config base_url=` pointed elsewhere). Its database is `db`,
-        else $OAIRUN_LOCAL_DB, else the file in the user's data directory that every kernel and
-        the CLI server share (":memory:" keeps nothing): a restarted kernel finds its threads."""
+    def start_local(self, quiet: bool = False, db: str | None = None, backend: str | None = None,
+                    upstream_base_url: str | None = None, upstream_api_key_env: str | None = None) -> str:
+        """Start the embedded local server and point the client at it (back at it, when it runs
+        and `%oai config base_url=` pointed elsewhere). Its database is `db`, else
+        $OAIRUN_LOCAL_DB, else the file in the user's data directory that every kernel and the
+        CLI server share (":memory:" keeps nothing): a restarted kernel finds its threads.
+        Its backend is `backend`, else $OAIRUN_LOCAL_BACKEND, else the offline `scripted`; the
+        upstream of the others is `upstream_base_url` (else $OAIRUN_UPSTREAM_BASE_URL), its key
+        in the environment variable `upstream_api_key_env` (else OPENAI_API_KEY)."""
         if self.local is not None and get_client().config.base_url != self.local.base_url:
             configure(base_url=self.local.base_url, api_key=self.local_key)
             self.assistant_id = self.thread_id = None  # those lived on the other server
@@ -64,18 +83,22 @@ class Session:
             # a key made for this start, known to this process only: no other process or user on
             # the machine can drive the kernel's server, and no other key is ever sent to it
             key = secrets.token_urlsafe(32)
+            backend = backend or os.environ.get("OAIRUN_LOCAL_BACKEND") or "scripted"
+            options = _upstream_options(backend, upstream_base_url, upstream_api_key_env)
             try:
                 path = db or os.environ.get("OAIRUN_LOCAL_DB") or default_db_path()
-                self.local = start_local_server(server_key=key, db=path)
+                self.local = start_local_server(server_key=key, db=path, backend=backend, **options)
             except (OSError, sqlite3.Error) as error:
                 raise ValueError(f"cannot open the local runs server's database {path} ({error}): set "
                                  "OAIRUN_LOCAL_DB to a file in a folder you can write, or `%oai local start "
                                  "--memory` to keep nothing") from None
             self.local_key = key
+            self.local_backend = backend
             configure(base_url=self.local.base_url, api_key=self.local_key)
             self.assistant_id = self.thread_id = None  # those lived on the old server
             if not quiet and not self.told_about_local:
-                print(f"oairun: started the local runs server (offline scripted backend) at {self.local.base_url}; "
+                what = "offline scripted backend" if backend == "scripted" else f"{backend} backend"
+                print(f"oairun: started the local runs server ({what}) at {self.local.base_url}; "
                       "`%oai local stop` stops it, `%oai config` shows the settings", file=sys.stderr)
             self.told_about_local = True
         return self.local.base_url

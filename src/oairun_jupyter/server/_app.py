@@ -18,6 +18,7 @@ from ._engine import Engine
 from ._errors import ServiceError, error_response
 from ._gate import RequestGate
 from ._owners import RunOwners
+from ._routes_models import model_routes
 from ._routes_objects import object_routes
 from ._routes_runs import run_routes
 from ._store import Store
@@ -90,7 +91,8 @@ def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
         """Not part of the protocol: which backend answers, for the widget's header."""
         return JSONResponse({"server": "oairun-jupyter", "version": __version__, "backend": backend.name})
 
-    app = Starlette(routes=[Route("/v1/oairun/info", info)] + run_routes + object_routes, lifespan=lifespan, exception_handlers={
+    routes = [Route("/v1/oairun/info", info)] + run_routes + object_routes + model_routes
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         ServiceError: _service_error, HTTPException: _http_error, Exception: _internal_error})
     app.state.store = store
     app.state.engine = engine

@@ -46,13 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     serve.add_argument("--db", type=_not_empty("database path"), default=None, help="SQLite file (default: in the user data directory; "
                                                   "':memory:' keeps nothing)")
-    serve.add_argument("--backend", choices=("scripted", "chat-completions"), default="scripted")
+    serve.add_argument("--backend", choices=("scripted", "chat-completions", "responses"), default="scripted",
+                       help="what answers: scripted (offline, the default), chat-completions (any "
+                            "OpenAI-compatible chat model) or responses (the Responses API and its hosted tools)")
     serve.add_argument("--pace-ms", type=_milliseconds, default=20.0,
                        help="scripted backend: milliseconds between deltas (default 20)")
     serve.add_argument("--upstream-base-url", default=None,
-                       help="chat-completions backend: the upstream /v1 URL")
+                       help="chat-completions and responses backends: the upstream /v1 URL")
     serve.add_argument("--upstream-api-key-env", default="OPENAI_API_KEY",
-                       help="chat-completions backend: environment variable holding the upstream key")
+                       help="chat-completions and responses backends: environment variable holding the upstream key")
     serve.add_argument("--server-key-env", default="OAIRUN_SERVER_KEY",
                        help="environment variable holding the key clients must send; when it is "
                             "unset, the key in the user's server-key file (made on first start, "
@@ -82,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             server_key, key_source = ensure_server_key(), f"in {server_key_path()} (read by your clients)"
         check_exposure(args.host, server_key)
-        if args.backend == "chat-completions":
+        if args.backend != "scripted":
             if not args.upstream_base_url:
-                raise ValueError("--backend chat-completions needs --upstream-base-url "
+                raise ValueError(f"--backend {args.backend} needs --upstream-base-url "
                                  "(for example https://api.openai.com/v1 or http://127.0.0.1:11434/v1)")
-            backend = make_backend("chat-completions", base_url=args.upstream_base_url,
+            backend = make_backend(args.backend, base_url=args.upstream_base_url,
                                    api_key=os.environ.get(args.upstream_api_key_env) or None)
         else:
             backend = make_backend("scripted", pace=args.pace_ms / 1000)

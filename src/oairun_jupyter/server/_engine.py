@@ -231,15 +231,32 @@ class Engine:
     # --- the worker -----------------------------------------------------------------------
 
     def _context(self, run: dict[str, Any]) -> TurnContext:
-        rounds = []
+        rounds, sequence = [], []
         upstream = {m["id"]: m["upstream_id"] for m in self.store.children("upstream_call", run["id"])}
         for step in self.store.children("step", run["id"]):
+            message_id = (step["step_details"].get("message_creation") or {}).get("message_id")
+            sequence.append(("message", message_id) if message_id else ("tool_calls", step["id"]))
             calls = [c for c in step["step_details"].get("tool_calls", []) if c["type"] == "function"]
             if calls and step["status"] == "completed":
-                rounds.append([{"id": c["id"], "upstream_id": upstream.get(c["id"]), "name": c["function"]["name"],
-                                "arguments": c["function"]["arguments"],
+                rounds.append([{"id": c["id"], "upstream_id": upstream.get(c["id"]), "step_id": step["id"],
+                                "name": c["function"]["name"], "arguments": c["function"]["arguments"],
                                 "output": c["function"]["output"]} for c in calls])
-        return TurnContext(run, self.store.children("message", run["thread_id"]), rounds)
+        carried = {c["anchor"]: {"items": c["items"], "before": c.get("before")}
+                   for c in self.store.children("carried", run["thread_id"])}
+        return TurnContext(run, self.store.children("message", run["thread_id"]), rounds, carried,
+                           self._tool_resources(run), sequence)
+
+    def _tool_resources(self, run: dict[str, Any]) -> dict[str, Any]:
+        """The files and vector stores of the run's assistant and of its thread, joined."""
+        thread = self.store.get("thread", run["thread_id"]) or {}
+        joined: dict[str, Any] = {}
+        for owner in (run.get("tool_resources") or {}, thread.get("tool_resources") or {}):
+            for tool, key in (("code_interpreter", "file_ids"), ("file_search", "vector_store_ids")):
+                ids = (owner.get(tool) or {}).get(key) or []
+                if ids:
+                    known = joined.setdefault(tool, {key: []})[key]
+                    known += [i for i in ids if i not in known]
+        return joined
 
     async def _drive(self, run: dict[str, Any]) -> None:
         run_id = run["id"]

@@ -15,7 +15,9 @@ from ._errors import invalid
 __all__ = ["check_content_parts", "check_tools", "check_tool_choice", "check_response_format",
            "check_tool_resources", "check_attachments", "TOOL_TYPES"]
 
-TOOL_TYPES = ("code_interpreter", "file_search", "function")
+# the contract's three, and web_search: the responses backend passes it to the upstream's hosted
+# web search (the other backends have none and leave it out)
+TOOL_TYPES = ("code_interpreter", "file_search", "function", "web_search")
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DETAILS = ("auto", "low", "high")
 _TOOL_CHOICES = ("none", "auto", "required")
@@ -95,7 +97,7 @@ def _file_search(value: Any, param: str) -> None:
 
 
 def check_tools(tools: Any, param: str = "tools") -> None:
-    """Each tool one of the contract's three, in its shape; function names unique."""
+    """Each tool one of `TOOL_TYPES`, in its shape; function names unique."""
     if tools is None:
         return
     if not isinstance(tools, list):
@@ -105,7 +107,7 @@ def check_tools(tools: Any, param: str = "tools") -> None:
         where = f"{param}[{index}]"
         kind = _object(tool, where, ("type", "function", "file_search"), ("type",))["type"]
         _string(kind, f"{where}.type", TOOL_TYPES)
-        _object(tool, where, ("type",) + ((kind,) if kind != "code_interpreter" else ()),
+        _object(tool, where, ("type",) + ((kind,) if kind not in ("code_interpreter", "web_search") else ()),
                 ("type", "function") if kind == "function" else ("type",))
         if kind == "function":
             _function(tool["function"], f"{where}.function")

@@ -12,7 +12,17 @@ from typing import Any, Callable
 
 from ._ids import new_id, now
 from ._payloads import message_payload, step_payload, text_part
-from .backends import CodeInterpreterCall, FileSearchCall, TextDelta, ToolCallDelta, Usage, count_tokens
+from .backends import (
+                       Carried,
+                       CodeInterpreterCall,
+                       FileSearchCall,
+                       HostedCallDelta,
+                       HostedCallDone,
+                       TextDelta,
+                       ToolCallDelta,
+                       Usage,
+                       count_tokens,
+)
 
 __all__ = ["Turn", "usage_payload"]
 
@@ -24,6 +34,14 @@ def usage_payload(prompt: int, completion: int) -> dict[str, Any]:
     return {"prompt_tokens": prompt, "completion_tokens": completion,
             "total_tokens": prompt + completion, "prompt_token_details": {"cached_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0}}
+
+
+# the text a built-in call's pieces add to (its code, its reasoning summary), and how a call starts
+_HOSTED_TEXT_FIELD = {"code_interpreter": "input", "reasoning": "summary"}
+
+
+def _hosted_start(kind: str) -> dict[str, Any]:
+    return {"code_interpreter": {"input": "", "outputs": []}, "reasoning": {"summary": ""}}.get(kind, {})
 
 
 class Turn:
@@ -45,6 +63,8 @@ class Turn:
         self.tool_step: dict[str, Any] | None = None
         self.calls: dict[int, dict[str, Any]] = {}
         self._upstream_ids: dict[int, str] = {}  # the backend's id of each call (sent back to it)
+        self.hosted: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}  # open built-in calls: (step, call)
+        self._carried: list[Carried] = []  # waiting for the message or tool step they precede
 
     # --- backend events -------------------------------------------------------------------
 
@@ -56,6 +76,12 @@ class Turn:
             self._tool_call_delta(event)
         elif isinstance(event, (CodeInterpreterCall, FileSearchCall)):
             self._builtin_tool_step(event)
+        elif isinstance(event, HostedCallDelta):
+            self._hosted_delta(event)
+        elif isinstance(event, HostedCallDone):
+            self._hosted_done(event)
+        elif isinstance(event, Carried):
+            self._carried.append(event)
         elif isinstance(event, Usage):
             self.usage = event
         return True
@@ -92,6 +118,7 @@ class Turn:
             "type": "message_creation", "message_creation": {"message_id": self.message["id"]}})
         self._save("step", self.message_step, run["id"])
         self._save("message", self.message, run["thread_id"])
+        self._keep_carried(self.message["id"])
         self._publish("thread.run.step.created", self.message_step)
         self._publish("thread.run.step.in_progress", self.message_step)
         self._publish("thread.message.created", self.message)
@@ -134,6 +161,7 @@ class Turn:
     def _new_tool_step(self) -> dict[str, Any]:
         step = step_payload(self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []})
         self._save("step", step, self.run["id"])
+        self._keep_carried(step["id"])
         self._publish("thread.run.step.created", step)
         self._publish("thread.run.step.in_progress", step)
         return step
@@ -162,6 +190,67 @@ class Turn:
                     step_details={"type": "tool_calls", "tool_calls": [call]})
         self._save("step", step, self.run["id"])
         self._publish("thread.run.step.completed", step)
+
+    def _keep_carried(self, anchor: str) -> None:
+        """Store the items the backend wants back, under the record they came before."""
+        if self._carried:
+            items = [item for carried in self._carried for item in carried.items]
+            self._save("carried", {"id": f"carried_{anchor}", "object": "carried", "anchor": anchor,
+                                   "before": self._carried[-1].before, "items": items,
+                                   "created_at": self.run["created_at"]}, self.run["thread_id"])
+            self._carried = []
+
+    def _end_message_for_hosted_call(self) -> None:
+        """A built-in call ends the message in progress; text after it starts a new message."""
+        if self.message is not None and self.message["status"] == "in_progress":
+            self._close_message("completed")
+        self.message, self.message_step = None, None
+        self._text, self._annotations = [], []
+
+    def _hosted_delta(self, delta: HostedCallDelta) -> None:
+        field = _HOSTED_TEXT_FIELD.get(delta.type)
+        if delta.key not in self.hosted:
+            self._end_message_for_hosted_call()
+            self._carried = []  # what preceded a built-in call is not sent back: the call is not either
+            step = self._new_tool_step()
+            call = {"id": new_id("call"), "type": delta.type, delta.type: _hosted_start(delta.type)}
+            self.hosted[delta.key] = (step, call)
+            entry = {"index": 0, "id": call["id"], "type": delta.type, delta.type: _hosted_start(delta.type)}
+            if field:
+                entry[delta.type][field] = delta.text
+        elif field and delta.text:
+            entry = {"index": 0, "type": delta.type, delta.type: {field: delta.text}}
+        else:
+            return
+        step, call = self.hosted[delta.key]
+        if field:
+            call[delta.type][field] += delta.text
+            self.completion_tokens += count_tokens(delta.text)
+        self._publish("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta",
+                                                "delta": {"step_details": {"type": "tool_calls",
+                                                                           "tool_calls": [entry]}}})
+
+    def _hosted_done(self, done: HostedCallDone) -> None:
+        if done.key not in self.hosted:
+            self._hosted_delta(HostedCallDelta(done.key, done.type))
+        step, call = self.hosted.pop(done.key)
+        call[done.type] = done.details
+        outputs = done.details.get("outputs") if done.type == "code_interpreter" else None
+        if outputs:  # the outputs come as the last delta, as the service sent them
+            self._publish("thread.run.step.delta", {"id": step["id"], "object": "thread.run.step.delta", "delta": {
+                "step_details": {"type": "tool_calls", "tool_calls": [{"index": 0, "type": "code_interpreter",
+                                                                       "code_interpreter": {"outputs": [
+                                                                           {"index": i, **o} for i, o in
+                                                                           enumerate(outputs)]}}]}}})
+        stamp = now()
+        step.update(step_details={"type": "tool_calls", "tool_calls": [call]}, usage=usage_payload(0, 0))
+        if done.status == "failed":
+            step.update(status="failed", failed_at=stamp,
+                        last_error={"code": "server_error", "message": f"The {done.type} call failed."})
+        else:
+            step.update(status="completed", completed_at=stamp)
+        self._save("step", step, self.run["id"])
+        self._publish(f"thread.run.step.{step['status']}", step)
 
     def token_counts(self) -> tuple[int, int]:
         """(prompt, completion) tokens of the turn: the backend's report, else the local count."""
@@ -213,7 +302,7 @@ class Turn:
                            incomplete_details={"reason": "run_" + step_status})
             self._save("message", message, self.run["thread_id"])
             self._publish("thread.message.incomplete", message)
-        for step in (self.message_step, self.tool_step):
+        for step in (self.message_step, self.tool_step, *(step for step, _ in self.hosted.values())):
             if step is not None and step["status"] == "in_progress":
                 step.update(status=step_status, **{f"{step_status}_at": stamp})
                 self._save("step", step, self.run["id"])

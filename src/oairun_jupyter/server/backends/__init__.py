@@ -1,11 +1,14 @@
-"""Model backends: what produces a run's replies. `scripted` (offline) and `chat-completions`."""
+"""Model backends: what produces a run's replies. `scripted` (offline), `chat-completions` and `responses`."""
 
 from ._base import (
                     Backend,
                     BackendError,
+                    Carried,
                     CodeInterpreterCall,
                     FileSearchCall,
                     Finish,
+                    HostedCallDelta,
+                    HostedCallDone,
                     TextDelta,
                     ToolCallDelta,
                     TurnContext,
@@ -15,7 +18,8 @@ from ._base import (
 )
 from ._choice import make_backend
 
-__all__ = ["Backend", "BackendError", "CodeInterpreterCall", "FileSearchCall", "Finish",
+__all__ = ["Backend", "BackendError", "Carried", "CodeInterpreterCall", "FileSearchCall", "Finish",
+           "HostedCallDelta", "HostedCallDone",
            "TextDelta", "ToolCallDelta", "TurnContext", "TurnEvent", "Usage", "count_tokens",
            "make_backend"]
 

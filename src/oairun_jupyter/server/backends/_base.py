@@ -1,8 +1,12 @@
 """The one small interface between the run engine and a model backend.
 
 A backend gets a `TurnContext` (the run, the thread's messages, the tool outputs submitted so
-far) and yields `TurnEvent`s: text deltas, function tool-call deltas, finished built-in tool
-steps, usage, and one `Finish`. The engine turns them into run steps, messages and events.
+far) and yields `TurnEvent`s: text deltas, function tool-call deltas, built-in (hosted) tool
+calls, items to carry to the next turn, usage, and one `Finish`. The engine turns them into run
+steps, messages and events.
+
+A hosted call ends the message in progress: the text after it is a new message, as the service's
+runs did (message, tool step, message). Annotation offsets count from the start of that message.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Protocol, Union
 
 __all__ = ["TurnContext", "TextDelta", "ToolCallDelta", "CodeInterpreterCall", "FileSearchCall",
-           "Usage", "Finish", "TurnEvent", "Backend", "BackendError", "count_tokens"]
+           "HostedCallDelta", "HostedCallDone", "Carried", "Usage", "Finish", "TurnEvent", "Backend",
+           "BackendError", "count_tokens"]
 
 
 @dataclass
@@ -22,7 +27,14 @@ class TurnContext:
     run: dict[str, Any]
     messages: list[dict[str, Any]]  # the thread's messages, oldest first
     tool_rounds: list[list[dict[str, Any]]] = field(default_factory=list)
-    # each round: [{"id", "name", "arguments", "output"}] in call order
+    # each round: [{"id", "upstream_id", "step_id", "name", "arguments", "output"}] in call order
+    carried: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # what a backend asked to be given back (`Carried`: {"items", "before"}), by the id of the
+    # message or tool step it preceded
+    tool_resources: dict[str, Any] = field(default_factory=dict)
+    run_sequence: list[tuple[str, str]] = field(default_factory=list)
+    # the run's steps in order: ("message", message id) or ("tool_calls", step id)
+    # the assistant's and the thread's, joined: {"code_interpreter": {"file_ids"}, "file_search": {"vector_store_ids"}}
 
     @property
     def function_tools(self) -> dict[str, dict[str, Any]]:
@@ -65,6 +77,39 @@ class FileSearchCall:
 
 
 @dataclass
+class HostedCallDelta:
+    """A piece of a built-in call the upstream runs itself: `type` is code_interpreter (`text` a
+    piece of its code), file_search, web_search or reasoning (`text` a piece of its summary).
+    The pieces and the end of one call share its `key` (the upstream's item id)."""
+
+    key: str
+    type: str
+    text: str = ""
+
+
+@dataclass
+class HostedCallDone:
+    """The end of a built-in call: `details` as the run step lists it under the call's type
+    (for code_interpreter: {"input", "outputs"}), `status` "completed" or "failed"."""
+
+    key: str
+    type: str
+    details: dict[str, Any]
+    status: str = "completed"
+
+
+@dataclass
+class Carried:
+    """Upstream items the backend wants back in the next turns' history (a reasoning model's
+    encrypted reasoning), kept under the message or function tool step that follows them;
+    `before` is the upstream's id of the item they preceded. Before a built-in call they are
+    dropped: that call is not sent back either."""
+
+    items: list[dict[str, Any]]
+    before: str | None = None
+
+
+@dataclass
 class Usage:
     prompt_tokens: int
     completion_tokens: int
@@ -77,7 +122,8 @@ class Finish:
     reason: str
 
 
-TurnEvent = Union[TextDelta, ToolCallDelta, CodeInterpreterCall, FileSearchCall, Usage, Finish]
+TurnEvent = Union[TextDelta, ToolCallDelta, CodeInterpreterCall, FileSearchCall, HostedCallDelta, HostedCallDone,
+                  Carried, Usage, Finish]
 
 
 class BackendError(Exception):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ._base import Backend
 
-__all__ = ["make_backend"]
+__all__ = ["make_backend", "BACKENDS"]
+
+BACKENDS = ("scripted", "chat-completions", "responses")
 
 
 def make_backend(name: str, **options) -> Backend:
-    """The backend called `name` ("scripted" or "chat-completions"), built with `options`."""
+    """The backend called `name` (one of `BACKENDS`), built with `options`."""
     # a backend's module (and what it needs, httpx for an upstream) loads only when chosen
     if name == "scripted":
         from .scripted import ScriptedBackend
@@ -16,4 +18,7 @@ def make_backend(name: str, **options) -> Backend:
     if name == "chat-completions":
         from .chat_completions import ChatCompletionsBackend
         return ChatCompletionsBackend(**options)
-    raise ValueError(f"unknown backend {name!r}: use 'scripted' or 'chat-completions'")
+    if name == "responses":
+        from .responses import ResponsesBackend
+        return ResponsesBackend(**options)
+    raise ValueError(f"unknown backend {name!r}: use {', '.join(map(repr, BACKENDS))}")

@@ -10,16 +10,14 @@ the run with `last_error` (429 as `rate_limit_exceeded`).
 from __future__ import annotations
 
 import json
-import math
-import re
 from typing import Any, AsyncIterator
 
 import httpx
 
-from ..._secrets import Secret, redact
 from ..._text import valid_text
 from ...protocol import SSEDecoder
-from ._base import BackendError, Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
+from ._base import Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
+from ._upstream import UpstreamClient, json_able, shown, strict_loads
 
 __all__ = ["ChatCompletionsBackend", "chat_request", "batch_events"]
 
@@ -78,15 +76,8 @@ class MalformedChunk(ValueError):
 def _of(value: Any, kinds: tuple[type, ...], what: str) -> Any:
     if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
         return value
-    raise MalformedChunk(f"{what} was {_shown(json.dumps(value) if _json_able(value) else repr(value))}")
+    raise MalformedChunk(f"{what} was {shown(json.dumps(value) if json_able(value) else repr(value))}")
 
-
-def _json_able(value: Any) -> bool:
-    try:
-        json.dumps(value, allow_nan=False)
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 def _content_text(content: Any) -> str:
@@ -99,7 +90,7 @@ def _content_text(content: Any) -> str:
 
 def _arguments(value: Any) -> str:
     """A call's arguments piece: text; an object some servers send whole is written as JSON."""
-    if isinstance(value, (dict, list)) and _json_able(value):
+    if isinstance(value, (dict, list)) and json_able(value):
         return json.dumps(value)
     return _of(value, (str,), "a tool call's arguments") or ""
 
@@ -212,7 +203,7 @@ def merged(events: list[TurnEvent]) -> list[TurnEvent]:
     return out
 
 
-class ChatCompletionsBackend:
+class ChatCompletionsBackend(UpstreamClient):
     """Turns through an upstream chat-completions endpoint; the key stays in this object.
 
     Whatever the upstream does short of a whole answer fails the run with `last_error` naming it:
@@ -222,50 +213,13 @@ class ChatCompletionsBackend:
 
     name = "chat-completions"
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600.0) -> None:
-        try:
-            url = httpx.URL(base_url)
-        except (httpx.InvalidURL, TypeError):
-            url = None
-        try:
-            port_ok = url is not None and (url.port is None or 0 < url.port < 65536)
-        except (ValueError, httpx.InvalidURL):
-            port_ok = False
-        if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment \
-                or not port_ok:
-            raise ValueError(f"the upstream base URL must be an http:// or https:// URL such as "
-                             f"https://api.openai.com/v1 or http://127.0.0.1:11434/v1, got "
-                             f"{re.sub(r'//[^/@]*@', '//***@', str(base_url))!r}")
-        self.base_url = base_url.rstrip("/")
-        # what messages and repr show: never a password written in the URL (user:secret@host)
-        self.shown_url = re.sub(r"//[^/@]*@", "//", self.base_url, count=1)
-        self._key = Secret(api_key or "")
-        self._timeout = timeout
-        self._client: httpx.AsyncClient | None = None  # one for the server's life: making one costs ~10 ms
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout, connect=10.0))
-        return self._client
-
-    async def aclose(self) -> None:
-        """Close the connections to the upstream (the server is stopping)."""
-        if self._client is not None:
-            await self._client.aclose()
-
-    def __repr__(self) -> str:
-        return f"<ChatCompletionsBackend {self.shown_url}>"
-
-    def _error(self, message: str, code: str = "server_error") -> BackendError:
-        return BackendError(redact(message, self._key), code)
-
     def _decoded(self, data: str | bytes) -> dict[str, Any]:
         """One JSON object of the upstream's; its error object is the run's failure."""
         try:
-            value = _strict_loads(data)
+            value = strict_loads(data)
         except ValueError:
             raise self._error(f"The model server at {self.shown_url} sent something that is not JSON: "
-                              f"{_shown(data)}") from None
+                              f"{shown(data)}") from None
         return self._checked(value, data)
 
     def _decoded_all(self, datas: list[str]) -> list[dict[str, Any]]:
@@ -275,7 +229,7 @@ class ChatCompletionsBackend:
         if len(datas) < 2 or not all(data[:1] == "{" and data[-1:] == "}" for data in datas):
             return [self._decoded(data) for data in datas]
         try:
-            values = _strict_loads("[" + ",".join(datas) + "]")
+            values = strict_loads("[" + ",".join(datas) + "]")
         except ValueError:
             return [self._decoded(data) for data in datas]  # names the one that is not JSON
         if len(values) != len(datas):  # an event's data held two values ("1, 2"): each is read alone
@@ -284,7 +238,7 @@ class ChatCompletionsBackend:
 
     def _checked(self, value: Any, data: str | bytes) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._error(f"The model server at {self.shown_url} sent {_shown(data)} instead of a chat completion.")
+            raise self._error(f"The model server at {self.shown_url} sent {shown(data)} instead of a chat completion.")
         if value.get("error") is not None:
             error = value["error"]
             message = error.get("message") if isinstance(error, dict) else error
@@ -296,10 +250,9 @@ class ChatCompletionsBackend:
         budget = run.get("max_completion_tokens")
         if budget is not None:
             budget -= (run.get("usage") or {}).get("completion_tokens", 0)
-        headers = {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
         finish, usage, done, answered = None, None, False, False
         try:
-            async with self._http().stream("POST", f"{self.base_url}/chat/completions", headers=headers,
+            async with self._http().stream("POST", f"{self.base_url}/chat/completions", headers=self._headers(),
                                            json=chat_request(context, budget)) as response:
                 if response.status_code >= 400:
                     raise self._status_error(response.status_code, await response.aread())
@@ -325,8 +278,7 @@ class ChatCompletionsBackend:
                         if done:
                             break
         except httpx.HTTPError as error:
-            raise self._error(f"The model server at {self.shown_url} could not be reached or broke off its "
-                              f"answer ({type(error).__name__}).") from None
+            raise self._unreachable(error) from None
         except MalformedChunk as error:
             raise self._error(f"The model server at {self.shown_url} sent something that is not a chat "
                               f"completion: {error}.") from None
@@ -339,32 +291,3 @@ class ChatCompletionsBackend:
         if usage is not None:
             yield usage
         yield Finish(finish or "stop")
-
-    def _status_error(self, status: int, content: bytes) -> BackendError:
-        try:
-            message = json.loads(content)["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = content.decode("utf-8", "replace")[:300]
-        code = "rate_limit_exceeded" if status == 429 else "server_error"
-        return self._error(f"The model server answered {status}: {message}", code)
-
-
-def _not_finite(text: str) -> Any:
-    raise ValueError(f"{text} is not a finite number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is not a finite number")
-    return number
-
-
-def _strict_loads(data: str | bytes) -> Any:
-    """JSON as a reply may carry it on: NaN, Infinity and 1e999 are not numbers here."""
-    return json.loads(data, parse_constant=_not_finite, parse_float=_finite)
-
-
-def _shown(data: str | bytes) -> str:
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    return repr(text[:120]) + ("..." if len(text) > 120 else "")
