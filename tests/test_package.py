@@ -52,6 +52,7 @@ DELIBERATE_LOCAL_IMPORTS = {
     ("oairun_jupyter.server._cli", "oairun_jupyter.server.backends"),
     ("oairun_jupyter.server.backends._choice", "oairun_jupyter.server.backends.scripted"),
     ("oairun_jupyter.server.backends._choice", "oairun_jupyter.server.backends.chat_completions"),
+    ("oairun_jupyter.server.backends._choice", "oairun_jupyter.server.backends.responses"),
 }
 
 

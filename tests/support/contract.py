@@ -1,4 +1,5 @@
-"""Validating payloads against the official OpenAPI contract (tests/data/assistants-v2.openapi.yaml).
+"""Validating payloads against the official OpenAPI contracts (tests/data/assistants-v2.openapi.yaml,
+and tests/data/responses.openapi.yaml for what the responses backend sends upstream).
 
 The spec mixes OpenAPI 3.0's `nullable: true` into a 3.1 document; JSON Schema ignores that
 keyword, so it is rewritten into the 3.1 form (a "null" alternative) before validating.
@@ -38,6 +39,31 @@ def validator(schema_name: str) -> jsonschema.Draft202012Validator:
     document = dict(contract())
     document["$ref"] = f"#/components/schemas/{schema_name}"
     return jsonschema.Draft202012Validator(document)
+
+
+def _one_of_to_any_of(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_one_of_to_any_of(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    return {("anyOf" if key == "oneOf" else key): _one_of_to_any_of(value) for key, value in node.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def responses_validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    """The Responses contract's `oneOf`s are read as `anyOf`: their alternatives overlap (a user
+    message is both an EasyInputMessage and an InputMessage), so the official SDK's own recorded
+    requests break them as written."""
+    with open(DATA / "responses.openapi.yaml") as handle:
+        document = _one_of_to_any_of(_nullable_to_31(yaml.safe_load(handle)))
+    document["$ref"] = f"#/components/schemas/{schema_name}"
+    return jsonschema.Draft202012Validator(document)
+
+
+def responses_errors(schema_name: str, payload: Any) -> list[str]:
+    """Every way `payload` breaks the named schema of the Responses contract."""
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}"
+            for e in responses_validator(schema_name).iter_errors(payload)]
 
 
 def errors(schema_name: str, payload: Any) -> list[str]:

@@ -80,7 +80,7 @@ def _message_items(message: dict[str, Any], carried: dict[str, Any] | None) -> l
     reasoning = _reasoning(carried)
     if reasoning and carried.get("before"):  # the message the reasoning led to, under the upstream's id
         return reasoning + [{"type": "message", "role": "assistant", "id": carried["before"], "status": "completed",
-                             "content": [{"type": "output_text", "text": text, "annotations": []}]}]
+                             "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}]}]
     return [{"type": "message", "role": "assistant", "content": text}]
 
 

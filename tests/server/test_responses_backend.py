@@ -1,0 +1,378 @@
+"""The responses backend against a local upstream that answers with real recorded Responses traffic.
+
+Ground truth: tests/data/recorded/responses (see data/PROVENANCE.md) and the official contracts
+(tests/data/responses.openapi.yaml for what is sent upstream, assistants-v2.openapi.yaml for what
+our clients get).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+
+import httpx
+import pytest
+
+import oairun_jupyter as oai
+from oairun_jupyter.server import start_local_server
+
+from ..support import contract
+from ..support.flows import stream_events
+from ..support.http_server import LoopbackServer, json_reply
+from ..support.replay import RECORDED
+
+UPSTREAM_KEY = "sk-upstream-SECRET-responses-0123456789"
+RESPONSES = RECORDED / "responses"
+WEATHER = {"type": "function", "function": {
+    "name": "get_weather_at_location", "description": "Gets the weather at a specified location",
+    "parameters": {"type": "object", "properties": {"location": {"type": "string"},
+                                                    "unit": {"type": "string", "enum": ["C", "F", "K"]}},
+                   "required": ["location"]}}}
+MARKER = re.compile("\u3010\\d+\u2020[^\u3011]*\u3011")
+# what our steps hold that the Assistants contract has no type for (documented in the README's
+# "A real model"): reasoning summaries and web searches as tool calls of their own type, and the
+# url citations of a web search answer
+EXTENSIONS = {"reasoning", "web_search", "url_citation"}
+
+
+def recorded_replies(name: str) -> list[dict]:
+    """The recorded answers to `POST /responses` of a session, in order."""
+    entries = json.loads((RESPONSES / f"{name}.json").read_text())["Entries"]
+    return [e for e in entries if e["RequestMethod"] == "POST" and e["RequestUri"].endswith("/responses")]
+
+
+def recorded_response(entry: dict) -> dict:
+    """The final Response object of a recorded answer (streamed or not)."""
+    body = entry["ResponseBody"]
+    if isinstance(body, dict):
+        return body
+    final = None
+    for line in "".join(body).splitlines():
+        if line.startswith("data: ") and '"response.' in line:
+            event = json.loads(line[6:])
+            if event["type"] in ("response.completed", "response.incomplete", "response.failed"):
+                final = event["response"]
+    return final
+
+
+def as_reply(entry: dict, chunk: int = 97):
+    body = entry["ResponseBody"]
+    if isinstance(body, dict):
+        return json_reply(entry["StatusCode"], body)
+    raw = "".join(body).encode()
+    return 200, {"Content-Type": "text/event-stream"}, [raw[i:i + chunk] for i in range(0, len(raw), chunk)]
+
+
+class Upstream:
+    """A fake Responses server: answers `POST /responses` with the queued replies, in order, and
+    `GET /models` with a list."""
+
+    def __init__(self) -> None:
+        self.queue: list[object] = []
+        self.server = LoopbackServer(self._answer)
+
+    def _answer(self, request):
+        if request.method == "GET" and request.path.endswith("/models"):
+            return json_reply(200, {"object": "list", "data": [
+                {"id": "gpt-5-mini", "object": "model", "created": 1, "owned_by": "openai"},
+                {"id": "o3-mini", "object": "model", "created": 2, "owned_by": "openai"}]})
+        reply = self.queue.pop(0)
+        return reply if isinstance(reply, tuple) else as_reply(reply)
+
+    @property
+    def sent(self) -> list[dict]:
+        return [r.json() for r in self.server.received if r.method == "POST"]
+
+
+@pytest.fixture
+def upstream():
+    fake = Upstream()
+    with fake.server:
+        local = start_local_server(backend="responses", base_url=fake.server.base_url,
+                                   api_key=UPSTREAM_KEY, poll_after_ms=10)
+        oai.configure(base_url=local.base_url)
+        yield fake
+        local.stop()
+
+
+def _run(assistant, text, **options):
+    return stream_events(oai.oai_create_thread_and_run(assistant, thread={"messages": [text]}, stream=True,
+                                                       classify_response=False, **options))
+
+
+def _outcome(response: dict) -> dict:
+    """What a recorded response carries: message texts, function calls, code, citations, usage."""
+    messages, calls, code, cited = [], [], [], []
+    for item in response["output"]:
+        if item["type"] == "message":
+            messages.append("".join(p["text"] for p in item["content"] if p["type"] == "output_text"))
+            cited += [a["file_id"] for p in item["content"] for a in p.get("annotations") or []
+                      if a["type"] == "file_citation"]
+        elif item["type"] == "function_call":
+            calls.append((item["name"], item["arguments"]))
+        elif item["type"] == "code_interpreter_call":
+            code.append(item["code"])
+    return {"messages": messages, "calls": calls, "code": code, "cited": cited,
+            "usage": (response["usage"]["input_tokens"], response["usage"]["output_tokens"])}
+
+
+def _without_extensions(node):
+    if isinstance(node, list):
+        return [_without_extensions(n) for n in node if not (isinstance(n, dict) and n.get("type") in EXTENSIONS)]
+    if isinstance(node, dict):
+        return {k: _without_extensions(v) for k, v in node.items()}
+    return node
+
+
+def _contract_errors(schema: str, payload) -> list[str]:
+    """Contract errors of a payload, its documented extensions (EXTENSIONS) set aside: everything
+    else in it must conform."""
+    return contract.errors(schema, _without_extensions(payload))
+
+
+FLOWS = {  # recorded session -> what the run ends as
+    "StreamingResponses": "completed", "HelloWorldStreaming(gpt-4o-mini)": "completed",
+    "MessageHistoryWorks": "completed", "StructuredOutputs(gpt-4o-mini)": "completed",
+    "FunctionCallStreamingWorks": "requires_action", "FunctionCallWorks": "requires_action",
+    "MaxTokens": "incomplete", "CanStreamBackgroundResponses": "completed",
+    "StreamingResponsesWithReasoningSummary": "completed", "ReasoningWithStoreDisabled": "completed",
+    "CodeInterpreterToolStreaming": "completed", "CodeInterpreterToolWithoutFileIds": "completed",
+    "FileSearchCallStreaming": "completed", "FileSearch": "completed",
+    "WebSearchCallStreaming": "completed", "WebSearchCall": "completed", "MCPToolStreamingWorks": "completed",
+}
+TOOLS = [WEATHER, {"type": "code_interpreter"}, {"type": "file_search"}, {"type": "web_search"}]
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_a_recorded_flow_gives_its_text_calls_code_citations_and_usage_in_valid_runs_steps_and_messages(
+        upstream, name):
+    first = recorded_replies(name)[0]
+    upstream.queue.append(first)
+    expected = _outcome(recorded_response(first))
+    assistant = oai.oai_create_assistant("gpt-4o-mini", tools=TOOLS, tool_resources={
+        "file_search": {"vector_store_ids": ["vs_recorded"]}})
+    events = _run(assistant, "go")
+    assert events[-1][0] == f"thread.run.{FLOWS[name]}", events[-1]
+    for event, data in events:
+        assert _contract_errors(contract.event_schema(event), data) == [], (event, data)
+    run = events[-1][1]
+    assert (run["usage"]["prompt_tokens"], run["usage"]["completion_tokens"]) == expected["usage"]
+    messages = oai.oai_list_messages(run["thread_id"], order="asc", classify_response=False)["data"]
+    answers = [m for m in messages if m["role"] == "assistant"]
+    texts = [MARKER.sub("", m["content"][0]["text"]["value"]) for m in answers]
+    assert texts == expected["messages"]
+    cited = [a["file_citation"]["file_id"] for m in answers for a in m["content"][0]["text"]["annotations"]
+             if a["type"] == "file_citation"]
+    assert cited == expected["cited"]
+    for message in answers:  # a citation's text is where it says, as clients replace it
+        value = message["content"][0]["text"]["value"]
+        for note in message["content"][0]["text"]["annotations"]:
+            assert value[note["start_index"]:note["end_index"]] == note["text"]
+    steps = oai.oai_list_run_steps(run["thread_id"], run["id"], order="asc", classify_response=False)
+    assert _contract_errors("ListRunStepsResponse", steps) == []
+    calls = [c for s in steps["data"] if s["type"] == "tool_calls" for c in s["step_details"]["tool_calls"]]
+    assert [(c["function"]["name"], c["function"]["arguments"]) for c in calls if c["type"] == "function"] \
+        == expected["calls"]
+    assert [c["code_interpreter"]["input"] for c in calls if c["type"] == "code_interpreter"] == expected["code"]
+    sent = upstream.sent[0]
+    assert contract.responses_errors("CreateResponse", sent) == []
+    assert sent["store"] is False and "reasoning.encrypted_content" in sent["include"]
+    assert sent["input"] == [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "go"}]}]
+
+
+def test_code_deltas_stream_as_the_step_input_and_the_message_is_cut_around_the_call(upstream):
+    upstream.queue.append(recorded_replies("CodeInterpreterToolStreaming")[0])
+    assistant = oai.oai_create_assistant("gpt-4o-mini", tools=[{"type": "code_interpreter"}])
+    events = _run(assistant, "factorial")
+    code = "".join(c["code_interpreter"].get("input", "") for e, d in events if e == "thread.run.step.delta"
+                   for c in d["delta"]["step_details"]["tool_calls"])
+    assert code == _outcome(recorded_response(recorded_replies("CodeInterpreterToolStreaming")[0]))["code"][0]
+    kinds = [d["type"] for e, d in events if e == "thread.run.step.created"]
+    assert kinds == ["message_creation", "tool_calls", "message_creation"]
+
+
+def test_a_reasoning_summary_is_a_step_of_its_own_and_the_answer_follows(upstream):
+    upstream.queue.append(recorded_replies("StreamingResponsesWithReasoningSummary")[0])
+    assistant = oai.oai_create_assistant("o3-mini", reasoning_effort="high")
+    events = _run(assistant, "plan my trip")
+    (step,) = [d for e, d in events if e == "thread.run.step.completed" and d["type"] == "tool_calls"]
+    (call,) = step["step_details"]["tool_calls"]
+    recorded = recorded_response(recorded_replies("StreamingResponsesWithReasoningSummary")[0])
+    summary = "\n\n".join(p["text"] for p in recorded["output"][0]["summary"])
+    assert call["type"] == "reasoning" and call["reasoning"]["summary"] == summary
+    sent = upstream.sent[0]
+    assert sent["reasoning"] == {"effort": "high", "summary": "auto"}
+
+
+def test_the_next_turn_carries_the_encrypted_reasoning_and_the_function_call_it_led_to(upstream):
+    """Stateless reasoning across a tool call and a follow-up run: turn 2 sends the reasoning item
+    of turn 1 in front of its function call, with the call's output; turn 3 (a new run on the
+    thread) sends the reasoning in front of the answer it led to."""
+    first = recorded_replies("ReasoningWithStoreDisabled")[0]["ResponseBody"]
+    reasoning = first["output"][0]
+    call_item = {"id": "fc_1", "type": "function_call", "status": "completed", "call_id": "call_up_1",
+                 "name": "get_weather_at_location", "arguments": '{"location":"Paris"}'}
+    upstream.queue.append(json_reply(200, {**first, "output": [reasoning, call_item]}))
+    upstream.queue.append(json_reply(200, first))  # reasoning, then the answer
+    upstream.queue.append(recorded_replies("StreamingResponses")[0])
+    assistant = oai.oai_create_assistant("gpt-5-mini", tools=[WEATHER], classify_response=False)
+    events = _run(assistant["id"], "Weather in Paris?")
+    run = events[-1][1]
+    (pending,) = run["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert pending["id"] != "call_up_1" and pending["function"]["name"] == "get_weather_at_location"
+    after = stream_events(oai.oai_submit_tool_outputs(run["thread_id"], run["id"],
+                                                      [oai.oai_tool_output(pending["id"], "18 C")],
+                                                      stream=True, classify_response=False))
+    assert after[-1][0] == "thread.run.completed"
+    second = upstream.sent[1]["input"]
+    assert second[0]["role"] == "user"
+    assert second[1] == {k: reasoning[k] for k in ("type", "id", "summary", "encrypted_content")}
+    assert second[2] == {"type": "function_call", "id": "fc_1", "call_id": "call_up_1",
+                         "name": "get_weather_at_location", "arguments": '{"location":"Paris"}'}
+    assert second[3] == {"type": "function_call_output", "call_id": "call_up_1", "output": "18 C"}
+    later = stream_events(oai.oai_create_run(run["thread_id"], assistant["id"], stream=True, classify_response=False,
+                                             additional_messages=[{"role": "user", "content": "And tomorrow?"}]))
+    assert later[-1][0] == "thread.run.completed"
+    third = upstream.sent[2]["input"]
+    answer = first["output"][1]
+    assert [i.get("type") for i in third] == ["message", "reasoning", "message", "message"]
+    assert third[1]["encrypted_content"] == first["output"][0]["encrypted_content"]
+    assert third[2]["id"] == answer["id"] and third[2]["role"] == "assistant"
+    assert third[2]["content"][0]["text"] == answer["content"][0]["text"]
+    assert third[3]["content"][0]["text"] == "And tomorrow?"
+    for body in upstream.sent:
+        assert contract.responses_errors("CreateResponse", body) == [], body
+
+
+def test_run_options_pass_through_as_the_responses_api_names_them(upstream):
+    upstream.queue.append(recorded_replies("StructuredOutputs(gpt-4o-mini)")[0])
+    schema = {"name": "data_list", "strict": True, "schema": {"type": "object", "properties": {
+        "animal_data_list": {"type": "array", "items": {"type": "string"}}}, "required": ["animal_data_list"],
+        "additionalProperties": False}}
+    assistant = oai.oai_create_assistant("gpt-4o-mini", instructions="Be brief.", tools=[WEATHER, {"type": "web_search"}],
+                                         classify_response=False)
+    thread = oai.oai_create_thread(messages=["five animals"], classify_response=False)
+    events = stream_events(oai.oai_create_run(
+        thread["id"], assistant["id"], stream=True, classify_response=False, temperature=0.2, top_p=0.5,
+        parallel_tool_calls=False, tool_choice={"type": "function", "function": {"name": "get_weather_at_location"}},
+        response_format={"type": "json_schema", "json_schema": schema}, max_completion_tokens=500,
+        additional_instructions="Answer in JSON."))
+    assert events[-1][0] == "thread.run.completed"
+    sent = upstream.sent[0]
+    assert contract.responses_errors("CreateResponse", sent) == []
+    assert sent["instructions"] == "Be brief.\n\nAnswer in JSON."
+    assert (sent["temperature"], sent["top_p"], sent["parallel_tool_calls"]) == (0.2, 0.5, False)
+    assert sent["tool_choice"] == {"type": "function", "name": "get_weather_at_location"}
+    assert sent["text"] == {"format": {"type": "json_schema", **schema}}
+    assert sent["max_output_tokens"] == 500
+    assert sent["tools"][1] == {"type": "web_search"}
+    assert "web_search_call.action.sources" in sent["include"]
+
+
+def test_file_search_gets_the_vector_stores_of_the_assistant_and_the_thread(upstream):
+    upstream.queue.append(recorded_replies("FileSearchCallStreaming")[0])
+    assistant = oai.oai_create_assistant("gpt-4o-mini", tools=[{"type": "file_search"}], tool_resources={
+        "file_search": {"vector_store_ids": ["vs_assistant"]}}, classify_response=False)
+    thread = oai.oai_create_thread(messages=["Travis?"], tool_resources={
+        "file_search": {"vector_store_ids": ["vs_thread"]}}, classify_response=False)
+    events = stream_events(oai.oai_create_run(thread["id"], assistant["id"], stream=True, classify_response=False))
+    assert events[-1][0] == "thread.run.completed"
+    assert upstream.sent[0]["tools"] == [{"type": "file_search", "vector_store_ids": ["vs_assistant", "vs_thread"]}]
+    (message,) = [d for e, d in events if e == "thread.message.completed"]
+    (note,) = message["content"][0]["text"]["annotations"]
+    assert note["text"] in message["content"][0]["text"]["value"] and note["text"].endswith("test_favorite_foods.txt\u3011")
+
+
+# --- failures: never `completed` ---------------------------------------------------------
+
+def _sse(raw: bytes):
+    return 200, {"Content-Type": "text/event-stream"}, [raw[i:i + 97] for i in range(0, len(raw), 97)] or [b""]
+
+
+def _terminal_at(raw: bytes) -> int:
+    return raw.index(b"event: response.completed")
+
+
+@pytest.mark.parametrize("name", ["StreamingResponses", "FunctionCallStreamingWorks", "CodeInterpreterToolStreaming",
+                                  "FileSearchCallStreaming"])
+def test_a_recorded_stream_cut_anywhere_or_with_an_error_event_ends_failed(upstream, name):
+    raw = "".join(recorded_replies(name)[0]["ResponseBody"]).encode()
+    rng = random.Random(name)
+    assistant = oai.oai_create_assistant("gpt-4o-mini", tools=TOOLS, tool_resources={
+        "file_search": {"vector_store_ids": ["vs_1"]}})
+    blocks = [b + b"\n\n" for b in raw.split(b"\n\n") if b.strip()]
+    trials = [(raw[:rng.randrange(1, _terminal_at(raw))], "ended its stream before its answer") for _ in range(4)]
+    at = rng.randrange(1, len(blocks) - 1)
+    trials.append((b"".join(blocks[:at]) + b'event: error\ndata: {"type":"error","code":"server_error",'
+                   b'"message":"upstream overloaded","param":null,"sequence_number":99}\n\n' + b"".join(blocks[at:]),
+                   "error: upstream overloaded"))
+    failed = json.dumps({"type": "response.failed", "response": {"id": "resp_x", "status": "failed", "error": {
+        "code": "server_error", "message": "The model crashed"}, "output": []}})
+    trials.append((b"".join(blocks[:at]) + f"event: response.failed\ndata: {failed}\n\n".encode(),
+                   "the response failed: The model crashed"))
+    for body, problem in trials:
+        upstream.queue.append(_sse(body))
+        events = _run(assistant, "go")
+        assert events[-1][0] == "thread.run.failed", (len(body), events[-1][0])
+        assert problem in events[-1][1]["last_error"]["message"], events[-1][1]["last_error"]
+        assert not any(e == "thread.run.completed" for e, _ in events)
+
+
+def test_http_errors_fail_the_run_and_never_show_the_key(upstream, caplog):
+    caplog.set_level(logging.DEBUG)
+    upstream.queue.append(json_reply(429, {"error": {"message": f"Rate limit reached for {UPSTREAM_KEY}"}}))
+    upstream.queue.append(json_reply(500, {"error": {"message": "The server had an error"}}))
+    upstream.queue.append((502, {"Content-Type": "text/html"}, b"<html>bad gateway</html>"))
+    assistant = oai.oai_create_assistant("gpt-4o-mini")
+    runs = [_run(assistant, "hi") for _ in range(3)]
+    assert [r[-1][0] for r in runs] == ["thread.run.failed"] * 3
+    errors = [r[-1][1]["last_error"] for r in runs]
+    assert errors[0]["code"] == "rate_limit_exceeded" and "Rate limit reached for ***" in errors[0]["message"]
+    assert "answered 500: The server had an error" in errors[1]["message"]
+    assert "answered 502" in errors[2]["message"]
+    everything = json.dumps(runs) + caplog.text + json.dumps(oai.oai_list_runs(runs[0][-1][1]["thread_id"],
+                                                                               classify_response=False))
+    assert UPSTREAM_KEY not in everything
+    assert upstream.server.received[0].headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
+
+
+@pytest.mark.parametrize("reply, problem", [
+    ((200, {"Content-Type": "text/event-stream"}, [b"data: {not json\n\n"]), "sent something that is not JSON"),
+    ((200, {"Content-Type": "text/event-stream"},
+      [b'data: {"type":"response.output_text.delta","delta":NaN}\n\n']), "sent something that is not JSON"),
+    ((200, {"Content-Type": "text/event-stream"},
+      [b'data: {"type":"response.output_text.delta","delta":5}\n\n']), "an output_text delta was int"),
+    ((200, {"Content-Type": "text/event-stream"},
+      [b'data: {"type":"response.output_item.added","item":"x"}\n\n']), "an output item was str"),
+    (json_reply(200, {"error": {"message": "model not loaded"}}), "reported an error: model not loaded"),
+    ((200, {"Content-Type": "application/json"}, b"[1, 2]"), "instead of a response event"),
+])
+def test_a_hostile_upstream_fails_the_run_saying_what_it_sent(upstream, reply, problem, caplog):
+    assistant = oai.oai_create_assistant("gpt-4o-mini", tools=[WEATHER])
+    upstream.queue.append(reply)
+    events = _run(assistant, "hi")
+    assert events[-1][0] == "thread.run.failed", events[-1]
+    assert problem in events[-1][1]["last_error"]["message"], events[-1][1]["last_error"]
+    assert "Traceback" not in caplog.text
+
+
+def test_models_lists_the_upstreams_and_the_scripted_backend_its_own(upstream):
+    base_url = oai.get_client().config.base_url
+    listed = httpx.get(f"{base_url}/models").json()
+    assert [m["id"] for m in listed["data"]] == ["gpt-5-mini", "o3-mini"]
+    assert httpx.get(f"{base_url}/models/o3-mini").json()["owned_by"] == "openai"
+    missing = httpx.get(f"{base_url}/models/gpt-none")
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "No model found with id 'gpt-none'."
+    assert UPSTREAM_KEY in upstream.server.received[0].headers["authorization"]
+    with start_local_server() as scripted:
+        assert [m["id"] for m in httpx.get(f"{scripted.base_url}/models").json()["data"]] == ["scripted"]
+
+
+def test_models_of_an_upstream_that_fails_are_a_502_naming_it():
+    with LoopbackServer(lambda request: json_reply(401, {"error": {"message": f"bad key {UPSTREAM_KEY}"}})) as fake, \
+            start_local_server(backend="responses", base_url=fake.base_url, api_key=UPSTREAM_KEY) as local:
+        answer = httpx.get(f"{local.base_url}/models")
+    assert answer.status_code == 502
+    assert answer.json()["error"]["message"] == "The model server answered 401: bad key ***"
