@@ -376,3 +376,94 @@ def test_models_of_an_upstream_that_fails_are_a_502_naming_it():
         answer = httpx.get(f"{local.base_url}/models")
     assert answer.status_code == 502
     assert answer.json()["error"]["message"] == "The model server answered 401: bad key ***"
+
+
+# --- the official SDK reads every flow ----------------------------------------------------
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # 2.x marks Assistants deprecated
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_the_official_sdk_streams_every_recorded_flow_to_its_end(upstream, name):
+    openai = pytest.importorskip("openai", reason="the test extra pins openai==2.54.0; install '.[test]'")
+
+    class Collector(openai.AssistantEventHandler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.text, self.calls_done, self.steps_done = "", [], []
+
+        def on_text_delta(self, delta, snapshot) -> None:
+            self.text += delta.value or ""
+
+        def on_tool_call_done(self, tool_call) -> None:
+            self.calls_done.append(tool_call.type)
+
+        def on_run_step_done(self, run_step) -> None:
+            self.steps_done.append(run_step.type)
+
+    first = recorded_replies(name)[0]
+    upstream.queue.append(first)
+    expected = _outcome(recorded_response(first))
+    handler = Collector()
+    with openai.OpenAI(base_url=oai.get_client().config.base_url, api_key="sk-unused", max_retries=0) as sdk:
+        assistant = sdk.beta.assistants.create(model="gpt-4o-mini", tools=TOOLS, tool_resources={
+            "file_search": {"vector_store_ids": ["vs_recorded"]}})
+        thread = sdk.beta.threads.create(messages=[{"role": "user", "content": "go"}])
+        with sdk.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id,
+                                          event_handler=handler) as stream:
+            stream.until_done()
+            run = stream.get_final_run()
+        messages = sdk.beta.threads.messages.list(thread_id=thread.id, order="asc").data
+        steps = sdk.beta.threads.runs.steps.list(thread_id=thread.id, run_id=run.id).data
+    assert run.status == FLOWS[name]
+    assert MARKER.sub("", handler.text) == "".join(expected["messages"])
+    assert [MARKER.sub("", m.content[0].text.value) for m in messages if m.role == "assistant"] == expected["messages"]
+    kinds = {"code_interpreter_call": "code_interpreter", "file_search_call": "file_search",
+             "web_search_call": "web_search"}
+    built_in = [kinds[i["type"]] for i in recorded_response(first)["output"] if i["type"] in kinds]
+    assert [t for t in handler.calls_done if t != "reasoning"][:len(built_in)] == built_in
+    assert len(steps) == len(handler.steps_done) + (1 if run.status == "requires_action" else 0)
+
+
+def test_cancelling_a_run_closes_its_upstream_request():
+    """The upstream streams slowly; a cancel mid-stream ends the run `cancelled` and the server
+    hangs up on the upstream (its next write fails), writing nothing more to the thread."""
+    import threading
+
+    hung_up = threading.Event()
+    started = threading.Event()
+
+    def slow_stream():
+        started.set()
+        head = b'event: response.created\ndata: {"type":"response.created","response":{"id":"r","status":"in_progress"}}\n\n'
+        yield head
+        for n in range(400):  # the server's write fails once the client hung up, and this is closed
+            try:
+                yield (b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta",'
+                       b'"delta":"w%d "}\n\n' % n)
+            except GeneratorExit:
+                hung_up.set()
+                raise
+            threading.Event().wait(0.05)
+
+    with LoopbackServer(lambda request: (200, {"Content-Type": "text/event-stream"}, slow_stream())) as fake, \
+            start_local_server(backend="responses", base_url=fake.base_url, poll_after_ms=10) as local:
+        oai.configure(base_url=local.base_url)
+        assistant = oai.oai_create_assistant("gpt-4o-mini", classify_response=False)
+        run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["long story"]},
+                                            classify_response=False)
+        assert started.wait(10)
+        from ..support.deadline import Deadline
+        from ..support.flows import wait_for
+        deadline = Deadline(10, "the answer to start")
+        while len(oai.oai_list_messages(run["thread_id"], classify_response=False)["data"]) < 2:
+            deadline.check()
+            threading.Event().wait(0.02)
+        oai.oai_cancel_run(run["thread_id"], run["id"], classify_response=False)
+        final = wait_for(run["thread_id"], run["id"], ("cancelled", "failed", "completed"))
+        assert final["status"] == "cancelled"
+        assert hung_up.wait(10), "the server kept reading the upstream after the cancel"
+        answer = oai.oai_list_messages(run["thread_id"], order="desc", classify_response=False)["data"][0]
+        assert answer["role"] == "assistant" and answer["content"][0]["text"]["value"].startswith("w0 ")
+        frozen = json.dumps(answer)
+        threading.Event().wait(0.3)
+        again = oai.oai_list_messages(run["thread_id"], order="desc", classify_response=False)["data"][0]
+        assert json.dumps(again) == frozen and again["status"] == "incomplete"
