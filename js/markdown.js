@@ -136,6 +136,8 @@ function renderChecked(source, annotations, layers) {
   const notes = [];
   for (const annotation of Array.isArray(annotations) ? annotations : []) { // one pass over them
     if (typeof annotation?.text !== "string" || !annotation.text || !source.includes(annotation.text)) continue;
+    // a url citation's text is the link itself (a web search answer writes it): it stays a link
+    if (annotation.type === "url_citation") continue;
     notes.push(annotation);
     source = source.split(annotation.text).join(TOKEN(notes.length));
   }

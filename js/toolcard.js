@@ -104,7 +104,9 @@ export class ToolCard {
   /** Show the call as the traits describe it (and the streamed arguments so far). */
   update(call, record, confirm, streamedArguments) {
     this.name.textContent = revealHidden(call.name || call.type);
-    const status = record?.status ?? (call.output != null ? "ok" : "pending");
+    // a built-in call (code interpreter, file search, web search, reasoning) ends with its step
+    const status = record?.status ?? (call.output != null ? "ok"
+      : call.type !== "function" && call.step_status && call.step_status !== "in_progress" ? call.step_status : "pending");
     this.badge.textContent = confirm === "pending" ? "awaiting approval" : status;
     this.badge.dataset.status = confirm === "pending" ? "pending" : status;
     this.duration.textContent = record?.duration != null ? `${record.duration.toFixed(2)} s` : "";
@@ -120,7 +122,7 @@ export class ToolCard {
     this.edited.textContent = ran == null ? "" : `edited before it ran; the model asked: ${revealHidden(asked ?? "")}`;
     this.edited.hidden = ran == null;
     const signature = JSON.stringify([status, record?.output, record?.error, record?.allowed_by, call.output, confirm,
-      (record?.reruns ?? []).length, call.code_input, call.logs, call.results]);
+      (record?.reruns ?? []).length, call.code_input, call.logs, call.results, call.summary, call.search]);
     if (signature !== this.rendered) {
       this.rendered = signature;
       this.renderResult(call, record, confirm);
@@ -146,6 +148,12 @@ export class ToolCard {
     if (call.logs) this.result.append(outputBlock("Logs", call.logs));
     for (const image of call.images ?? []) this.result.append(el("div", "oairun-image", `image ${image}`));
     if (call.results) this.result.append(outputBlock("Results", JSON.stringify(call.results, null, 2)));
+    if (call.search) this.result.append(outputBlock("Search", call.search));
+    if (call.summary) { // what the model thought, shown on demand
+      const summary = outputBlock("Reasoning summary", call.summary);
+      summary.open = false;
+      this.result.append(summary);
+    }
     const output = record?.output ?? call.output;
     if (record?.error) {
       this.result.append(outputBlock("Error", record.error, "oairun-error"));

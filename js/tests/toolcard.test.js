@@ -74,3 +74,20 @@ test("after Approve edited the card shows the arguments that ran and what the mo
   assert.equal(JSON.parse(card.args.textContent).city, "Paris");
   assert.equal(card.edited.hidden, true);
 });
+
+test("a built-in call shows its step's status; a reasoning summary is there, collapsed; a search its sources", () => {
+  const card = new ToolCard("step_9:0", () => {});
+  card.update({ id: "call_r", type: "reasoning", name: "reasoning", summary: "**Planning** the <b>trip</b>",
+    step_status: "completed" });
+  assert.equal(card.badge.textContent, "completed");
+  const summary = card.result.querySelector("details");
+  assert.equal(summary.open, false);
+  assert.match(summary.textContent, /\*\*Planning\*\* the <b>trip<\/b>/); // shown as text, never as markup
+  assert.equal(summary.querySelector("b"), null);
+  assert.deepEqual([...card.actions.querySelectorAll("button")], []); // nothing to re-run
+  const search = new ToolCard("step_9:1", () => {});
+  search.update({ id: "call_w", type: "web_search", name: "web_search", step_status: "in_progress",
+    search: "query: weather Redmond\nhttps://www.almanac.com/weather" });
+  assert.equal(search.badge.textContent, "pending");
+  assert.match(search.result.textContent, /query: weather Redmond\nhttps:\/\/www\.almanac\.com\/weather/);
+});

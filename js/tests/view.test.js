@@ -36,6 +36,14 @@ test("citations become marked footnotes", () => {
   assert.doesNotMatch(html, /\u3010/);
 });
 
+test("a web search's url citation stays the link the answer wrote", () => {
+  const link = "([weather-atlas.com](https://www.weather-atlas.com/en/redmond))";
+  const html = renderMarkdown(`Partly sunny, 59°F. ${link}`, [{ type: "url_citation", text: link,
+    url_citation: { url: "https://www.weather-atlas.com/en/redmond", title: "Redmond" } }]);
+  assert.match(html, /<a [^>]*href="https:\/\/www\.weather-atlas\.com\/en\/redmond"[^>]*>weather-atlas\.com<\/a>/);
+  assert.doesNotMatch(html, /oairun-cite/);
+});
+
 test("the view streams appended text, then renders the final markdown once", () => {
   const model = new FakeModel({ header: header(), messages: [
     { id: "msg_u", role: "user", status: "completed", text: "Hi **there**" },

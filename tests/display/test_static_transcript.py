@@ -102,3 +102,35 @@ def test_a_transcript_names_each_call_with_its_arguments_output_duration_and_tra
     assert "&quot;city&quot;: &quot;Paris&quot;" in html and "more characters]" in html
     assert "<b>broken</b> &middot; error &middot; 0.01 s" in html and "ValueError: no</pre></details>" in html
     assert "tool broken({}) -> error: Error: ValueError: no" in transcript_text(state)
+
+
+def test_built_in_calls_of_a_responses_run_show_their_code_search_and_reasoning_summary():
+    """Steps as the responses backend writes them, through the widget's state, into the transcript."""
+    from oairun_jupyter.display._widget_state import step_state
+
+    steps = [{"id": "s1", "type": "tool_calls", "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
+        {"id": "c1", "type": "reasoning", "reasoning": {"summary": "**Planning** <script>x</script>"}}]}},
+        {"id": "s2", "type": "tool_calls", "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
+            {"id": "c2", "type": "web_search", "web_search": {"action": {
+                "type": "search", "query": "weather Redmond",
+                "sources": [{"type": "url", "url": "https://www.almanac.com/weather"}, {"type": "api", "name": "x"}]}}}]}},
+        {"id": "s3", "type": "tool_calls", "status": "failed", "step_details": {"type": "tool_calls", "tool_calls": [
+            {"id": "c3", "type": "code_interpreter", "code_interpreter": {"input": "1/0", "outputs": [
+                {"type": "logs", "logs": "ZeroDivisionError"}]}}]}},
+        {"id": "s4", "type": "tool_calls", "status": "completed", "step_details": {"type": "tool_calls", "tool_calls": [
+            {"id": "c4", "type": "computer_use", "computer_use": {"x": 1}}]}}]
+    state = {"header": {"status": "completed", "run_id": "run_1"}, "messages": [],
+             "steps": [step_state(step) for step in steps], "records": {}}
+    reasoning, search, code, unknown = (s["tool_calls"][0] for s in state["steps"])
+    assert reasoning["summary"] == "**Planning** <script>x</script>" and reasoning["step_status"] == "completed"
+    assert search["search"] == "query: weather Redmond\nhttps://www.almanac.com/weather"
+    assert (code["code_input"], code["logs"], code["step_status"]) == ("1/0", "ZeroDivisionError", "failed")
+    assert unknown["name"] == "computer_use"
+    html = transcript_html(state)
+    _assert_inert(html)
+    assert "<details><summary>reasoning summary</summary>" in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert "<b>web_search</b> &middot; completed" in html and "https://www.almanac.com/weather" in html
+    assert "<b>code_interpreter</b> &middot; failed" in html and "ZeroDivisionError" in html
+    assert "<b>computer_use</b> &middot; completed" in html
+    text = transcript_text(state)
+    assert "tool web_search() -> completed: query: weather Redmond" in text

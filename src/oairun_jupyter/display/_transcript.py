@@ -104,8 +104,9 @@ def transcript_text(state: dict[str, Any]) -> str:
     for message in state.get("messages") or []:
         lines.append(f"  {message.get('role')}: {_cut(message.get('text'), 2000)}")
     for call, record in _calls(state):
-        status = (record or {}).get("status") or "sent"
-        output = (record or {}).get("output") if record else call.get("output") or call.get("logs")
+        status = (record or {}).get("status") or call.get("step_status") or "sent"
+        output = (record or {}).get("output") if record else \
+            call.get("output") or call.get("logs") or call.get("search") or call.get("summary")
         lines.append(f"  tool {call.get('name')}({_cut(call.get('arguments') or call.get('code_input'), 2000)}) "
                      f"-> {status}: {_cut(output, 2000)}")
     return "\n".join(lines)
@@ -115,7 +116,7 @@ def _call_html(call: dict[str, Any], record: dict[str, Any] | None) -> str:
     e = html.escape
     record = record or {}
     kind = call.get("type", "function")
-    status = record.get("status") or ("sent" if call.get("output") is not None else "asked")
+    status = record.get("status") or call.get("step_status") or ("sent" if call.get("output") is not None else "asked")
     duration = record.get("duration")
     timing = f" &middot; {duration:.2f} s" if isinstance(duration, (int, float)) else ""
     parts = [f'<div class="oairun-static-call" style="{_BOX}"><b>{e(str(call.get("name") or kind))}</b> '
@@ -126,6 +127,13 @@ def _call_html(call: dict[str, Any], record: dict[str, Any] | None) -> str:
             parts.append(f"<pre>{e(_cut(call.get('logs'), MAX_TOOL_TEXT))}</pre>")
     elif kind == "file_search":
         parts.append(f"<p>{len(call.get('results') or [])} result(s)</p>")
+    elif kind == "web_search":
+        parts.append(f"<pre>{e(_cut(call.get('search'), MAX_TOOL_TEXT))}</pre>")
+    elif kind == "reasoning":
+        parts.append(f"<details><summary>reasoning summary</summary><pre style=\"white-space:pre-wrap\">"
+                     f"{e(_cut(call.get('summary'), MAX_TOOL_TEXT))}</pre></details>")
+    elif kind != "function":
+        pass  # a kind this version does not know: its name and status say what there is
     else:
         parts.append(f"<div>arguments</div><pre>{e(_cut(_pretty(call.get('arguments')), MAX_TOOL_TEXT))}</pre>")
         output = record.get("output") if record else call.get("output")

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 from ..protocol import text_of_message
 from ..tools import ToolCallRecord
 
-__all__ = ["header_state", "message_state", "step_state", "record_state", "ended_at"]
+__all__ = ["header_state", "message_state", "step_state", "record_state", "ended_at", "search_text"]
 
 
 def ended_at(run: dict[str, Any]) -> int | None:
@@ -37,7 +37,7 @@ def _annotations(message: dict[str, Any]) -> list[dict[str, Any]]:
     for part in message.get("content") or []:
         for annotation in (part.get("text") or {}).get("annotations") or [] if part.get("type") == "text" else []:
             found.append({key: annotation.get(key) for key in
-                          ("type", "text", "start_index", "end_index", "file_citation", "file_path")
+                          ("type", "text", "start_index", "end_index", "file_citation", "file_path", "url_citation")
                           if annotation.get(key) is not None})
     return found
 
@@ -65,7 +65,24 @@ def _call_state(call: dict[str, Any], with_arguments: bool) -> dict[str, Any]:
                      images=[(o.get("image") or {}).get("file_id") for o in outputs if o.get("type") == "image"])
     elif kind == "file_search":
         state.update(name="file_search", results=(call.get("file_search") or {}).get("results") or [])
+    elif kind == "web_search":
+        state.update(name="web_search", search=search_text((call.get("web_search") or {}).get("action")))
+    elif kind == "reasoning":
+        state.update(name="reasoning", summary=str((call.get("reasoning") or {}).get("summary") or ""))
+    else:  # a kind this version does not know: named, shown without its details
+        state.update(name=str(kind))
     return state
+
+
+def search_text(action: Any) -> str:
+    """A web search's query and the sources it read, a line each."""
+    if not isinstance(action, dict):
+        return ""
+    lines = [f"query: {action['query']}"] if isinstance(action.get("query"), str) else []
+    for source in action.get("sources") or []:
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            lines.append(source["url"])
+    return "\n".join(lines)
 
 
 def step_state(step: dict[str, Any], run_waiting: bool = False) -> dict[str, Any]:
@@ -75,7 +92,8 @@ def step_state(step: dict[str, Any], run_waiting: bool = False) -> dict[str, Any
     calls = details.get("tool_calls") or []
     return {"id": step["id"], "type": step.get("type"), "status": step.get("status"),
             "message_id": (details.get("message_creation") or {}).get("message_id"),
-            "tool_calls": [_call_state({**call, "index": call.get("index", i)}, complete)
+            "tool_calls": [{**_call_state({**call, "index": call.get("index", i)}, complete),
+                            **({"step_status": step.get("status")} if call.get("type") != "function" else {})}
                            for i, call in enumerate(calls)],
             "last_error": step.get("last_error")}
 
