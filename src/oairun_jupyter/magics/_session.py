@@ -20,7 +20,6 @@ DEFAULT_ASSISTANT_NAME = "oairun assistant"
 BACKGROUND_GRACE_SECONDS = 5.0  # how long `%oai local stop` lets a cancelled background run's waiter end
 
 
-@dataclass
 def _upstream_options(backend: str, base_url: str | None, key_env: str | None) -> dict[str, Any]:
     """The options of a backend that calls a model server; a clear error when one is missing."""
     if backend == "scripted":
@@ -35,6 +34,7 @@ def _upstream_options(backend: str, base_url: str | None, key_env: str | None) -
     return {"base_url": base_url, "api_key": os.environ.get(key_env or "OPENAI_API_KEY") or None}
 
 
+@dataclass
 class Session:
     """The magics' state: the embedded local server, the default assistant and model, the
     current thread, recent and background runs."""
@@ -144,7 +144,11 @@ class Session:
     # --- defaults -------------------------------------------------------------------------
 
     def default_model(self) -> str:
-        return self.model or ("scripted" if self.local is not None else "gpt-4o-mini")
+        """`%oai config model=`, else `scripted` on the local scripted server, else gpt-4o-mini (a
+        local server with a model upstream sends the model on: "scripted" would mean nothing there)."""
+        if self.model:
+            return self.model
+        return "scripted" if self.local is not None and self.local_backend == "scripted" else "gpt-4o-mini"
 
     def default_assistant(self) -> str:
         """The session's assistant: on the local server, the one an earlier session made for the
