@@ -45,6 +45,10 @@ def test_each_bad_argument_is_one_line_that_says_what_to_fix(tmp_path, taken_por
         ("--db", "", "--port", "0"): "an empty database path means nothing",
         ("--backend", "chat-completions", "--upstream-base-url", "http://h:99999/v1", "--db", ":memory:"):
             "the upstream base URL must be an http:// or https:// URL",
+        ("--backend", "responses", "--db", ":memory:"): "--backend responses needs --upstream-base-url",
+        ("--backend", "responses", "--upstream-base-url", "http://u:pw@h:0/v1", "--db", ":memory:"):
+            "'http://***@h:0/v1'",
+        ("--backend", "anthropic", "--db", ":memory:"): "invalid choice: 'anthropic'",
     }
     for args, says in cases.items():
         result = _serve(*args, home=home)
