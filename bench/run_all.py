@@ -37,13 +37,14 @@ def main() -> None:
     results["render"] = render_bench.measure()
     print("runs server ...", flush=True)
     results["server"] = server_bench.measure(repeat=5)
-    results["chat_backend"] = server_bench.chat_overhead(repeat=3)
+    results["chat_backend"] = server_bench.backend_overhead("chat-completions", repeat=3)
+    results["responses_backend"] = server_bench.backend_overhead("responses", repeat=3)
     print("tool dispatch ...", flush=True)
     results["tools"] = runs_bench.measure(repeat=5)
     results["seconds"] = time.monotonic() - started
 
-    s, sc, w, sv, ch, t, rd = (results[k] for k in ("stream", "scaling", "widget", "server", "chat_backend", "tools",
-                                                     "render"))
+    s, sc, w, sv, ch, rs, t, rd = (results[k] for k in ("stream", "scaling", "widget", "server", "chat_backend",
+                                                         "responses_backend", "tools", "render"))
     r = sc["ratios"]["1000000/100000"]
     rows = [
         ("(b) official SDK / (c) RunStream, CPU", f"{s['sdk_over_ours_cpu']:.1f}x", ">= 2x", s["sdk_over_ours_cpu"] >= 2),
@@ -74,6 +75,10 @@ def main() -> None:
         ("chat-completions backend / reading upstream directly",
          f"{ch['overhead_ratio']:.2f}x ({ch['through_server_seconds']:.2f} s vs {ch['direct_seconds']:.2f} s)", "<= 1.5x",
          ch["overhead_ratio"] <= 1.5),
+        ("responses backend / reading upstream directly",
+         f"{rs['overhead_ratio']:.2f}x ({rs['through_server_seconds']:.2f} s vs {rs['direct_seconds']:.2f} s)", "<= 1.5x",
+         rs["overhead_ratio"] <= 1.5),
+        ("responses backend: time to first event", f"{rs['first_event_ms']:.1f} ms", "", True),
         ("5 parallel 200 ms tools / one call (executor; Run.wait)",
          f"{t['executor_over_one_call']:.2f}x; {t['wait_over_one_call']:.2f}x", "<= 1.5x",
          t["wait_over_one_call"] <= 1.5),

@@ -95,39 +95,48 @@ def measure(repeat: int = 5, deltas: int = 100_000, concurrent: int = 50) -> dic
             "concurrent_errors": max(e for _, _, e in totals)}
 
 
-def chat_overhead(chunks: int = 20_000, repeat: int = 3) -> dict:
-    """The chat-completions backend against reading the same upstream stream directly."""
+# how each model backend's upstream is read directly: the source's kind, the path, and which events carry data
+UPSTREAMS = {"chat-completions": ("chat", "/chat/completions", "data: {"),
+             "responses": ("responses", "/responses", "data: {")}
+
+
+def backend_overhead(backend: str = "chat-completions", chunks: int = 20_000, repeat: int = 3) -> dict:
+    """A model backend (`chat-completions` or `responses`) against reading the same upstream
+    stream directly (each event parsed as JSON), and the time to the first event through it."""
     import os
+    kind, path, data_prefix = UPSTREAMS[backend]
     here = os.path.dirname(os.path.abspath(__file__))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         upstream_port = s.getsockname()[1]
     upstream = subprocess.Popen([sys.executable, os.path.join(here, "sse_source.py"), str(chunks),
-                                 str(upstream_port), "chat"], stdout=subprocess.PIPE, text=True)
+                                 str(upstream_port), kind], stdout=subprocess.PIPE, text=True)
     upstream.stdout.readline()
     upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
-    process, base = start_server(["--backend", "chat-completions", "--upstream-base-url", upstream_url])
+    process, base = start_server(["--backend", backend, "--upstream-base-url", upstream_url])
     try:
         with httpx.Client(timeout=300) as client:
             def direct() -> float:
                 start = time.perf_counter()
-                with client.stream("POST", upstream_url + "/chat/completions", json={"stream": True}) as r:
+                with client.stream("POST", upstream_url + path, json={"stream": True}) as r:
                     for line in r.iter_lines():
-                        if line.startswith("data: {"):
+                        if line.startswith(data_prefix):
                             json.loads(line[6:])
                 return time.perf_counter() - start
             assistant = client.post(base + "/assistants", headers=HEADERS, json={"model": "gpt-4o"}).json()["id"]
             direct()
             stream_run(client, base, assistant, "warm up")  # the server's first upstream connection, imports
             directs = [direct() for _ in range(repeat)]
-            through = [stream_run(client, base, assistant, "hello")[1] for _ in range(repeat)]
+            runs = [stream_run(client, base, assistant, "hello") for _ in range(repeat)]
     finally:
         process.terminate()
         process.wait(10)
         upstream.terminate()
         upstream.wait(10)
-    return {"chunks": chunks, "direct_seconds": statistics.median(directs),
+    through = [seconds for _, seconds, _ in runs]
+    return {"backend": backend, "chunks": chunks, "direct_seconds": statistics.median(directs),
             "through_server_seconds": statistics.median(through),
+            "first_event_ms": statistics.median(first for first, _, _ in runs) * 1000,
             "overhead_ratio": statistics.median(through) / statistics.median(directs)}
 
 
@@ -143,10 +152,11 @@ def main() -> None:
           f"{figures['one_run_events_per_s']:,.0f} events/s")
     print(f"{args.concurrent} concurrent streaming runs: {figures['concurrent_seconds']:.2f} s, completed "
           f"{figures['concurrent_completed']}/{args.concurrent}, errors {figures['concurrent_errors']}")
-    chat = chat_overhead(repeat=max(1, args.repeat // 2))
-    print(f"chat-completions backend, {chat['chunks']:,} chunks: {chat['through_server_seconds']:.2f} s through the "
-          f"server against {chat['direct_seconds']:.2f} s reading the upstream directly "
-          f"(x{chat['overhead_ratio']:.2f})")
+    for backend in UPSTREAMS:
+        figures = backend_overhead(backend, repeat=max(1, args.repeat // 2))
+        print(f"{backend} backend, {figures['chunks']:,} chunks: {figures['through_server_seconds']:.2f} s through "
+              f"the server against {figures['direct_seconds']:.2f} s reading the upstream directly "
+              f"(x{figures['overhead_ratio']:.2f}); first event {figures['first_event_ms']:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -75,8 +75,43 @@ def chat_body(chunks: int) -> bytes:
     return "".join(parts).encode()
 
 
+def responses_body(chunks: int) -> bytes:
+    """A Responses API stream of `chunks` output_text deltas, shaped like the recorded
+    StreamingResponses.json (the same fields on each event, sequence numbers included)."""
+    seq = iter(range(chunks + 100))
+    item_id = "msg_0bench00000000000000000000000000000000000000000000"
+    response = {"id": "resp_bench", "object": "response", "created_at": 1764777657, "status": "in_progress",
+                "model": "gpt-4o-mini-2024-07-18", "output": [], "usage": None}
+
+    def event(kind: str, **data) -> str:
+        return f"event: {kind}\ndata: " + json.dumps({"type": kind, "sequence_number": next(seq), **data},
+                                                     separators=(",", ":")) + "\n\n"
+    parts = [event("response.created", response=response), event("response.in_progress", response=response),
+             event("response.output_item.added", output_index=0, item={
+                 "id": item_id, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}),
+             event("response.content_part.added", item_id=item_id, output_index=0, content_index=0,
+                   part={"type": "output_text", "annotations": [], "logprobs": [], "text": ""})]
+    words = [f" w{n % 1000}" for n in range(chunks)]
+    parts += [event("response.output_text.delta", item_id=item_id, output_index=0, content_index=0, delta=word,
+                    logprobs=[], obfuscation="kICTItQFBKh3o") for word in words]
+    text = "".join(words)
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
+    item = {"id": item_id, "type": "message", "status": "completed", "content": [part], "role": "assistant"}
+    parts += [event("response.output_text.done", item_id=item_id, output_index=0, content_index=0, text=text,
+                    logprobs=[]),
+              event("response.content_part.done", item_id=item_id, output_index=0, content_index=0, part=part),
+              event("response.output_item.done", output_index=0, item=item),
+              event("response.completed", response={**response, "status": "completed", "output": [item], "usage": {
+                  "input_tokens": 10, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": chunks,
+                  "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": chunks + 10}})]
+    return "".join(parts).encode()
+
+
+BODIES = {"run": stream_body, "chat": chat_body, "responses": responses_body}
+
+
 def serve(deltas: int, port: int, kind: str = "run") -> None:
-    body = stream_body(deltas) if kind == "run" else chat_body(deltas)
+    body = BODIES[kind](deltas)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"

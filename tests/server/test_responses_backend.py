@@ -14,6 +14,8 @@ import re
 
 import httpx
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import oairun_jupyter as oai
 from oairun_jupyter.server import start_local_server
@@ -467,3 +469,44 @@ def test_cancelling_a_run_closes_its_upstream_request():
         threading.Event().wait(0.3)
         again = oai.oai_list_messages(run["thread_id"], order="desc", classify_response=False)["data"][0]
         assert json.dumps(again) == frozen and again["status"] == "incomplete"
+
+
+_PIECES = st.sampled_from(["", "a", " w1", "é", "\ud83d", "\ude00", "😀"])
+_EVENTS = st.one_of(
+    st.fixed_dictionaries({"type": st.just("response.output_text.delta"), "delta": st.one_of(_PIECES, st.just(5))}),
+    st.just({"type": "response.output_item.added", "item": {"type": "message", "id": "msg_1"}}),
+    st.just({"type": "response.output_item.added", "item": {"type": "function_call", "id": "fc_1", "call_id": "c",
+                                                            "name": "f", "arguments": ""}}),
+    st.fixed_dictionaries({"type": st.just("response.function_call_arguments.delta"), "item_id": st.just("fc_1"),
+                           "delta": _PIECES}),
+    st.just({"type": "response.output_text.annotation.added", "annotation": {
+        "type": "file_citation", "file_id": "file-1", "filename": "a.txt", "index": 0}}),
+    st.just({"type": "response.completed", "response": {"status": "completed", "usage": {
+        "input_tokens": 1, "output_tokens": 2}}}),
+    st.just({"type": "response.in_progress"}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_EVENTS, max_size=14))
+@example([{"type": "response.output_text.delta", "delta": "\ud83d"},
+          {"type": "response.output_text.delta", "delta": "\ude00"}])
+def test_events_read_together_give_what_they_give_one_by_one(events):
+    """The fast read of one network read's events (text deltas joined without an event each)
+    gives the same turn events, finish and usage as reading each alone and merging, whatever
+    the events; a surrogate pair split over two deltas stays two U+FFFD either way."""
+    from oairun_jupyter.server.backends._merge import merged
+    from oairun_jupyter.server.backends._responses_events import ResponsesReader, ResponsesStreamError
+
+    alone, together = ResponsesReader(), ResponsesReader()
+    try:
+        one_by_one = []
+        for event in events:
+            if alone.finish is not None:
+                break
+            one_by_one += alone.read(event)
+    except ResponsesStreamError as error:
+        with pytest.raises(ResponsesStreamError, match=re.escape(str(error))):
+            together.read_all(events)
+        return
+    assert merged(together.read_all(events)) == merged(one_by_one)
+    assert (together.finish, together.usage) == (alone.finish, alone.usage)

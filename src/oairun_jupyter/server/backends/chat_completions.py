@@ -17,9 +17,10 @@ import httpx
 from ..._text import valid_text
 from ...protocol import SSEDecoder
 from ._base import Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
-from ._upstream import UpstreamClient, json_able, shown, strict_loads
+from ._merge import merged
+from ._upstream import UpstreamClient, json_able, shown
 
-__all__ = ["ChatCompletionsBackend", "chat_request", "batch_events"]
+__all__ = ["ChatCompletionsBackend", "chat_request", "batch_events", "merged"]
 
 _FINISH = {"stop": "stop", "tool_calls": "tool_calls", "function_call": "tool_calls",
            "length": "length", "content_filter": "stop"}
@@ -174,35 +175,6 @@ def _text_delta(pieces: list[str]) -> TextDelta:
         return TextDelta("".join(valid_text(piece) for piece in pieces))
 
 
-def merged(events: list[TurnEvent]) -> list[TurnEvent]:
-    """Deltas that arrived together as one: text pieces in a row, and argument pieces of one call
-    in a row. A fast upstream's many small chunks then cost one message delta per network read
-    instead of one each; a slow one's come one by one as before."""
-    out: list[TurnEvent] = []
-    pieces: list[str] = []  # of the delta at out[-1], joined once it is complete
-
-    def close() -> None:
-        if len(pieces) > 1:
-            last = out[-1]
-            out[-1] = TextDelta("".join(pieces)) if isinstance(last, TextDelta) else \
-                ToolCallDelta(last.index, "".join(pieces), id=last.id, name=last.name)
-        pieces.clear()
-    for event in events:
-        last = out[-1] if out else None
-        if isinstance(event, TextDelta) and isinstance(last, TextDelta) and not (last.annotations or event.annotations):
-            pieces.append(event.text)
-        elif (isinstance(event, ToolCallDelta) and isinstance(last, ToolCallDelta) and event.index == last.index
-              and event.id is None and event.name is None):
-            pieces.append(event.arguments)
-        else:
-            close()
-            out.append(event)
-            pieces.append(event.text if isinstance(event, TextDelta) else
-                          event.arguments if isinstance(event, ToolCallDelta) else "")
-    close()
-    return out
-
-
 class ChatCompletionsBackend(UpstreamClient):
     """Turns through an upstream chat-completions endpoint; the key stays in this object.
 
@@ -212,29 +184,6 @@ class ChatCompletionsBackend(UpstreamClient):
     `stream: true` and answers one JSON body is read as that answer."""
 
     name = "chat-completions"
-
-    def _decoded(self, data: str | bytes) -> dict[str, Any]:
-        """One JSON object of the upstream's; its error object is the run's failure."""
-        try:
-            value = strict_loads(data)
-        except ValueError:
-            raise self._error(f"The model server at {self.shown_url} sent something that is not JSON: "
-                              f"{shown(data)}") from None
-        return self._checked(value, data)
-
-    def _decoded_all(self, datas: list[str]) -> list[dict[str, Any]]:
-        """The JSON objects of one network read's events, parsed in one go (a third faster than
-        one by one for a fast upstream's many small chunks); one by one when one of them is bad."""
-        # each must be one object on its own: a string may not run from one event into the next
-        if len(datas) < 2 or not all(data[:1] == "{" and data[-1:] == "}" for data in datas):
-            return [self._decoded(data) for data in datas]
-        try:
-            values = strict_loads("[" + ",".join(datas) + "]")
-        except ValueError:
-            return [self._decoded(data) for data in datas]  # names the one that is not JSON
-        if len(values) != len(datas):  # an event's data held two values ("1, 2"): each is read alone
-            return [self._decoded(data) for data in datas]
-        return [self._checked(value, data) for value, data in zip(values, datas)]
 
     def _checked(self, value: Any, data: str | bytes) -> dict[str, Any]:
         if not isinstance(value, dict):
