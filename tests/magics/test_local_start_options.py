@@ -51,3 +51,23 @@ def test_an_unknown_backend_or_a_bad_upstream_url_starts_nothing(monkeypatch):
         assert session.local_backend == "scripted" and session.default_model() == "scripted"
     finally:
         session.stop_local()
+
+
+def test_a_running_server_is_not_silently_kept_when_the_start_line_asks_for_another_upstream(monkeypatch, capsys):
+    from oairun_jupyter.magics._line import run_line_command
+
+    session = Session()
+    monkeypatch.setenv("MY_KEY", "sk-mine")
+    run_line_command("local start --memory --backend responses --upstream-base-url http://127.0.0.1:9/v1",
+                     session, None)
+    try:
+        assert "(responses backend, database in memory" in capsys.readouterr().out
+        for line in ("local start --upstream-base-url http://127.0.0.1:7/v1", "local start --backend chat-completions",
+                     "local start --upstream-api-key-env MY_KEY"):
+            with pytest.raises(UsageError, match=r"already runs \(responses backend on http://127.0.0.1:9/v1\)"):
+                run_line_command(line, session, None)
+        run_line_command("local start --upstream-base-url http://127.0.0.1:9/v1", session, None)  # the same: fine
+        run_line_command("local status", session, None)
+        assert "(responses backend, database in memory" in capsys.readouterr().out.splitlines()[-1]
+    finally:
+        session.stop_local()

@@ -510,3 +510,127 @@ def test_events_read_together_give_what_they_give_one_by_one(events):
         return
     assert merged(together.read_all(events)) == merged(one_by_one)
     assert (together.finish, together.usage) == (alone.finish, alone.usage)
+
+
+# --- what a breaker found (each failed on the first version) -------------------------------
+
+def _events(*events: dict):
+    body = b"".join(b"event: " + e["type"].encode() + b"\ndata: " + json.dumps(e).encode() + b"\n\n" for e in events)
+    return 200, {"Content-Type": "text/event-stream"}, [body]
+
+
+def _completed(status="completed", **more):
+    return {"type": f"response.{status if status != 'failed' else 'completed'}", "response": {
+        "id": "resp_1", "status": status, "usage": {"input_tokens": 3, "output_tokens": 4}, **more}}
+
+
+def test_reasoning_goes_back_only_to_the_model_that_wrote_it_and_defaults_are_not_sent(upstream):
+    first = recorded_replies("ReasoningWithStoreDisabled")[0]["ResponseBody"]
+    upstream.queue += [json_reply(200, first), json_reply(200, first), json_reply(200, first)]
+    assistant = oai.oai_create_assistant("gpt-5-mini", classify_response=False)
+    thread = _run(assistant["id"], "hi")[-1][1]["thread_id"]
+    for model in ("gpt-4o-mini", "gpt-5-mini"):
+        stream_events(oai.oai_create_run(thread, assistant["id"], model=model, stream=True, classify_response=False))
+    other, same = upstream.sent[1], upstream.sent[2]
+    assert [i["type"] for i in other["input"]] == ["message"] * 2  # gpt-4o-mini cannot read gpt-5-mini's reasoning
+    # and gpt-5-mini gets its own back, not what the answer of the gpt-4o-mini run carried
+    assert [i["type"] for i in same["input"]] == ["message", "reasoning", "message", "message"]
+    assert not {"temperature", "top_p"} & set(upstream.sent[0])  # reasoning models refuse them, even at 1
+
+
+def test_an_upstream_that_streams_only_the_end_gives_its_answer_and_calls(upstream):
+    call = {"id": "fc_1", "type": "function_call", "call_id": "up_1", "name": "get_weather_at_location",
+            "arguments": '{"location":"Oslo"}', "status": "completed"}
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": "Checking.", "annotations": []}]}
+    upstream.queue.append(_events({"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}},
+                                  _completed(output=[message, call])))
+    events = _run(oai.oai_create_assistant("gpt-4o-mini", tools=[WEATHER]), "Oslo?")
+    assert events[-1][0] == "thread.run.requires_action"
+    (pending,) = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert pending["function"] == {"name": "get_weather_at_location", "arguments": '{"location":"Oslo"}'}
+    (said,) = [d for e, d in events if e == "thread.message.completed"]
+    assert said["content"][0]["text"]["value"] == "Checking."
+
+
+def test_a_filtered_answer_ends_incomplete_saying_so_and_a_failed_status_fails(upstream):
+    upstream.queue.append(_events({"type": "response.output_text.delta", "delta": "Once upon"},
+                                  _completed("incomplete", incomplete_details={"reason": "content_filter"})))
+    upstream.queue.append(_events({"type": "response.output_text.delta", "delta": "Once"},
+                                  _completed("failed", error={"code": "server_error", "message": "it broke"})))
+    assistant = oai.oai_create_assistant("gpt-4o-mini")
+    filtered = _run(assistant, "a story")
+    assert filtered[-1][0] == "thread.run.incomplete"
+    assert filtered[-1][1]["incomplete_details"] == {"reason": "content_filter"}
+    (message,) = [d for e, d in filtered if e == "thread.message.incomplete"]
+    assert message["incomplete_details"] == {"reason": "content_filter"}
+    failed = _run(assistant, "a story")
+    assert failed[-1][0] == "thread.run.failed" and "it broke" in failed[-1][1]["last_error"]["message"]
+
+
+def test_parallel_calls_keep_the_reasoning_in_front_of_each(upstream):
+    def reasoning(n):
+        return {"id": f"rs_{n}", "type": "reasoning", "summary": [], "encrypted_content": f"enc-{n}"}
+
+    def call(n):
+        return {"id": f"fc_{n}", "type": "function_call", "call_id": f"up_{n}", "name": "get_weather_at_location",
+                "arguments": json.dumps({"location": f"city {n}"}), "status": "completed"}
+    output = [reasoning(1), call(1), reasoning(2), call(2)]
+    upstream.queue.append(json_reply(200, {"id": "resp_1", "status": "completed", "output": output,
+                                           "usage": {"input_tokens": 1, "output_tokens": 1}}))
+    upstream.queue.append(recorded_replies("StreamingResponses")[0])
+    events = _run(oai.oai_create_assistant("gpt-5-mini", tools=[WEATHER]), "two cities")
+    run = events[-1][1]
+    outputs = [oai.oai_tool_output(c["id"], f"sunny {n}")
+               for n, c in enumerate(run["required_action"]["submit_tool_outputs"]["tool_calls"], 1)]
+    stream_events(oai.oai_submit_tool_outputs(run["thread_id"], run["id"], outputs, stream=True, classify_response=False))
+    sent = upstream.sent[1]["input"]
+    assert [(i["type"], i.get("id")) for i in sent[1:]] == [
+        ("reasoning", "rs_1"), ("function_call", "fc_1"), ("reasoning", "rs_2"), ("function_call", "fc_2"),
+        ("function_call_output", None), ("function_call_output", None)]
+    assert contract.responses_errors("CreateResponse", upstream.sent[1]) == []
+
+
+def test_no_part_of_the_key_shows_where_an_upstreams_words_are_cut(upstream):
+    padding = "x" * (300 - 30)
+    upstream.queue.append(json_reply(400, {"error": {"message": f"{padding} key {UPSTREAM_KEY} refused"}}))
+    upstream.queue.append((200, {"Content-Type": "text/event-stream"},
+                           [b"data: " + ("y" * 100 + UPSTREAM_KEY).encode() + b"\n\n"]))
+    assistant = oai.oai_create_assistant("gpt-4o-mini")
+    for _ in range(2):
+        error = _run(assistant, "hi")[-1][1]["last_error"]["message"]
+        assert UPSTREAM_KEY[:12] not in error, error
+
+
+@pytest.mark.parametrize("reply, problem", [
+    (_events({"type": "response.reasoning_summary_part.added", "item_id": "rs_1", "summary_index": "1"},
+             _completed()), None),
+    (json_reply(200, {"status": "completed", "output": [{"type": "message", "content": [
+        {"type": "output_text", "text": 5}]}]}), "an output_text's text was int"),
+    ((200, {"Content-Type": "text/event-stream"}, [b"data: " + b"[" * 100_000 + b"]" * 100_000 + b"\n\n"]),
+     "sent something that is not JSON"),
+    (json_reply(200, {"status": "queued", "output": []}), "a response that is not finished (status 'queued')"),
+    (_events({"type": "response.output_text.delta", "delta": "short"}, {
+        "type": "response.output_text.annotation.added", "annotation": {
+            "type": "url_citation", "start_index": 0, "end_index": 1000, "url": "https://x.example", "title": "x"}},
+        _completed()), None),
+])
+def test_odd_upstream_shapes_are_named_or_read_never_a_server_failure(upstream, reply, problem, caplog):
+    upstream.queue.append(reply)
+    events = _run(oai.oai_create_assistant("gpt-4o-mini"), "hi")
+    last, run = events[-1]
+    if problem is None:
+        assert last == "thread.run.completed", run
+        for message in oai.oai_list_messages(run["thread_id"], classify_response=False)["data"]:
+            assert message["content"] == [] or message["content"][0]["text"]["annotations"] == []
+    else:
+        assert last == "thread.run.failed" and problem in run["last_error"]["message"], run["last_error"]
+    assert "The server failed" not in json.dumps(run) and "Traceback" not in caplog.text
+
+
+def test_models_of_an_upstream_that_answers_nesting_too_deep_are_a_502():
+    deep = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with LoopbackServer(lambda request: (200, {"Content-Type": "application/json"}, deep)) as fake, \
+            start_local_server(backend="responses", base_url=fake.base_url) as local:
+        answer = httpx.get(f"{local.base_url}/models")
+    assert answer.status_code == 502 and "no model list" in answer.json()["error"]["message"]

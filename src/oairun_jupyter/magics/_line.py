@@ -87,9 +87,13 @@ def _local(session: Session, words: list[str]) -> None:
         if db is not None and session.local is not None and session.local.store.path != db:
             raise UsageError(f"the local runs server already runs with the database {_database_of(session)}: "
                              "`%oai local stop` first to start it with another")
-        if options["backend"] and session.local is not None and session.local_backend != options["backend"]:
-            raise UsageError(f"the local runs server already runs with the {session.local_backend} backend: "
-                             "`%oai local stop` first to start it with another")
+        if session.local is not None and (
+                (options["backend"] and session.local_backend != options["backend"])
+                or (options["upstream_base_url"] and session.local_upstream != options["upstream_base_url"])
+                or options["upstream_api_key_env"]):
+            raise UsageError(f"the local runs server already runs ({session.local_backend} backend"
+                             + (f" on {session.local.app.state.backend.shown_url}" if session.local_upstream else "")
+                             + "): `%oai local stop` first to start it with other settings")
         try:
             base_url = session.start_local(quiet=True, db=db, **options)
         except ValueError as error:

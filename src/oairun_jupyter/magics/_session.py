@@ -48,6 +48,7 @@ class Session:
     told_about_local: bool = False
     local_key: str = field(default="", repr=False)  # the running local server's own key
     local_backend: str = "scripted"  # what answers on the running local server
+    local_upstream: str | None = None  # and the model server behind it, when it has one
 
     _instance = None
 
@@ -94,6 +95,7 @@ class Session:
                                  "--memory` to keep nothing") from None
             self.local_key = key
             self.local_backend = backend
+            self.local_upstream = options.get("base_url")
             configure(base_url=self.local.base_url, api_key=self.local_key)
             self.assistant_id = self.thread_id = None  # those lived on the old server
             if not quiet and not self.told_about_local:

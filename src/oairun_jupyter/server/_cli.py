@@ -51,8 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                             "OpenAI-compatible chat model) or responses (the Responses API and its hosted tools)")
     serve.add_argument("--pace-ms", type=_milliseconds, default=20.0,
                        help="scripted backend: milliseconds between deltas (default 20)")
-    serve.add_argument("--upstream-base-url", default=None,
-                       help="chat-completions and responses backends: the upstream /v1 URL")
+    serve.add_argument("--upstream-base-url", default=os.environ.get("OAIRUN_UPSTREAM_BASE_URL") or None,
+                       help="chat-completions and responses backends: the upstream /v1 URL "
+                            "(default: $OAIRUN_UPSTREAM_BASE_URL)")
     serve.add_argument("--upstream-api-key-env", default="OPENAI_API_KEY",
                        help="chat-completions and responses backends: environment variable holding the upstream key")
     serve.add_argument("--server-key-env", default="OAIRUN_SERVER_KEY",

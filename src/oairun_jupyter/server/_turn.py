@@ -24,7 +24,7 @@ from .backends import (
                        count_tokens,
 )
 
-__all__ = ["Turn", "usage_payload"]
+__all__ = ["Turn", "usage_payload", "call_anchor"]
 
 _CHECKPOINT_SECONDS = 0.5  # how often a streaming message is written to the store
 
@@ -34,6 +34,11 @@ def usage_payload(prompt: int, completion: int) -> dict[str, Any]:
     return {"prompt_tokens": prompt, "completion_tokens": completion,
             "total_tokens": prompt + completion, "prompt_token_details": {"cached_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0}}
+
+
+def call_anchor(step_id: str, index: int) -> str:
+    """What the items carried in front of a function call are kept under."""
+    return f"{step_id}#{index}"
 
 
 # the text a built-in call's pieces add to (its code, its reasoning summary), and how a call starts
@@ -141,6 +146,8 @@ class Turn:
             entry["id"] = call["id"]
             entry["function"] = {"name": call["function"]["name"], "arguments": delta.arguments,
                                  "output": None}
+            # what led to this call (a reasoning model's reasoning) goes back in front of it
+            self._keep_carried(call_anchor(self.tool_step["id"], delta.index))
         else:
             entry["function"] = {"arguments": delta.arguments}
             # a name comes whole in a call's first piece; some servers repeat it in every piece
@@ -161,7 +168,6 @@ class Turn:
     def _new_tool_step(self) -> dict[str, Any]:
         step = step_payload(self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []})
         self._save("step", step, self.run["id"])
-        self._keep_carried(step["id"])
         self._publish("thread.run.step.created", step)
         self._publish("thread.run.step.in_progress", step)
         return step
@@ -196,7 +202,7 @@ class Turn:
         if self._carried:
             items = [item for carried in self._carried for item in carried.items]
             self._save("carried", {"id": f"carried_{anchor}", "object": "carried", "anchor": anchor,
-                                   "before": self._carried[-1].before, "items": items,
+                                   "before": self._carried[-1].before, "items": items, "model": self.run["model"],
                                    "created_at": self.run["created_at"]}, self.run["thread_id"])
             self._carried = []
 
@@ -273,18 +279,18 @@ class Turn:
         self._save("step", self.tool_step, self.run["id"])
         self._close_message("completed")
 
-    def finish_message(self, status: str) -> None:
-        """Close the message as completed or incomplete (cut by the token budget)."""
-        self._close_message(status)
+    def finish_message(self, status: str, reason: str = "max_tokens") -> None:
+        """Close the message as completed or incomplete (cut by the token budget, or `reason`)."""
+        self._close_message(status, reason)
 
-    def _close_message(self, status: str) -> None:
+    def _close_message(self, status: str, reason: str = "max_tokens") -> None:
         if self.message is None:
             return
         message = self._message_now()
         stamp = now()
         message.update(status=status, completed_at=stamp if status == "completed" else None,
                        incomplete_at=stamp if status == "incomplete" else None,
-                       incomplete_details={"reason": "max_tokens"} if status == "incomplete" else None)
+                       incomplete_details={"reason": reason} if status == "incomplete" else None)
         self.message = message
         self._save("message", message, self.run["thread_id"])
         self._publish(f"thread.message.{status}", message)

@@ -27,10 +27,10 @@ class TurnContext:
     run: dict[str, Any]
     messages: list[dict[str, Any]]  # the thread's messages, oldest first
     tool_rounds: list[list[dict[str, Any]]] = field(default_factory=list)
-    # each round: [{"id", "upstream_id", "step_id", "name", "arguments", "output"}] in call order
+    # each round: [{"id", "upstream_id", "step_id", "anchor", "name", "arguments", "output"}] in call order
     carried: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # what a backend asked to be given back (`Carried`: {"items", "before"}), by the id of the
-    # message or tool step it preceded
+    # what a backend asked to be given back (`Carried`: {"items", "before", "model"}), by the id of
+    # the message it preceded, or the `anchor` of the function call
     tool_resources: dict[str, Any] = field(default_factory=dict)
     run_sequence: list[tuple[str, str]] = field(default_factory=list)
     # the run's steps in order: ("message", message id) or ("tool_calls", step id)
@@ -101,7 +101,7 @@ class HostedCallDone:
 @dataclass
 class Carried:
     """Upstream items the backend wants back in the next turns' history (a reasoning model's
-    encrypted reasoning), kept under the message or function tool step that follows them;
+    encrypted reasoning), kept under the message or function call that follows them;
     `before` is the upstream's id of the item they preceded. Before a built-in call they are
     dropped: that call is not sent back either."""
 
@@ -117,7 +117,8 @@ class Usage:
 
 @dataclass
 class Finish:
-    """The end of a turn: "stop" (message done), "tool_calls" (outputs needed), "length" (cut)."""
+    """The end of a turn: "stop" (message done), "tool_calls" (outputs needed), "length" (cut by
+    the token budget), "content_filter" (stopped by the upstream's filter)."""
 
     reason: str
 

@@ -55,6 +55,7 @@ class ResponsesReader:
         self._item_start = 0  # where the current upstream message item's text starts in it
         self._item_text: list[str] = []
         self._annotations = 0  # in the message the server is writing
+        self._items = 0  # output items announced so far
 
     def read_all(self, events: list[dict[str, Any]]) -> list[TurnEvent]:
         """The turn events of the upstream events one network read brought, up to the terminal
@@ -113,7 +114,8 @@ class ResponsesReader:
                 self._message_length, self._annotations = 0, 0
             self._summaries.setdefault(key, []).append(piece)
             return [HostedCallDelta(key, "reasoning", piece)] if piece else []
-        if kind == "response.reasoning_summary_part.added" and event.get("summary_index", 0) > 0:
+        if kind == "response.reasoning_summary_part.added" and type(event.get("summary_index")) is int \
+                and event["summary_index"] > 0:
             key = _text(event.get("item_id"), "a reasoning item id")
             if self._summaries.get(key):
                 self._summaries[key].append("\n\n")
@@ -143,6 +145,7 @@ class ResponsesReader:
         return [carried]
 
     def _item_added(self, item: dict[str, Any]) -> list[TurnEvent]:
+        self._items += 1
         kind = item.get("type")
         item_id = item.get("id") if isinstance(item.get("id"), str) else None
         if kind == "message":
@@ -206,9 +209,10 @@ class ResponsesReader:
                                                                            "a citation's file_id")}}])]
         if kind == "url_citation":
             start, end = annotation.get("start_index"), annotation.get("end_index")
-            if not (type(start) is int and type(end) is int and 0 <= start <= end):
-                return []
-            text = "".join(self._item_text)[start:end]
+            text = "".join(self._item_text)
+            if not (type(start) is int and type(end) is int and 0 <= start <= end <= len(text)):
+                return []  # a citation of text that is not there
+            text = text[start:end]
             self._annotations += 1
             return [TextDelta("", [{"index": index, "type": "url_citation", "text": text,
                                     "start_index": self._item_start + start, "end_index": self._item_start + end,
@@ -217,15 +221,25 @@ class ResponsesReader:
         return []
 
     def _ended(self, response: dict[str, Any]) -> list[TurnEvent]:
+        events: list[TurnEvent] = []
+        if not self._items and isinstance(response.get("output"), list) and response["output"]:
+            # an upstream that streams only the end (some compatible servers): its output, read whole
+            for event in response_events({"output": response["output"]}):
+                events += self.read(event)
         usage = response.get("usage")
-        if isinstance(usage, dict) and all(type(usage.get(k)) is int and usage[k] >= 0
+        if isinstance(usage, dict) and all(type(usage.get(k)) is int and 0 <= usage[k] < 2 ** 53
                                            for k in ("input_tokens", "output_tokens")):
             self.usage = Usage(usage["input_tokens"], usage["output_tokens"])
-        if response.get("status") == "incomplete":
-            self.finish = "length"
+        status = response.get("status")
+        if status == "failed":
+            error = response.get("error") if isinstance(response.get("error"), dict) else {}
+            raise ResponsesStreamError(f"the response failed: {error.get('message') or 'no reason given'}")
+        if status == "incomplete":
+            details = response.get("incomplete_details") if isinstance(response.get("incomplete_details"), dict) else {}
+            self.finish = "content_filter" if details.get("reason") == "content_filter" else "length"
         else:
             self.finish = "tool_calls" if self._functions else "stop"
-        return []
+        return events
 
 
 def _code_output(output: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +251,8 @@ def _code_output(output: dict[str, Any]) -> dict[str, Any]:
 
 
 def _search_result(result: dict[str, Any]) -> dict[str, Any]:
-    entry = {"file_id": result.get("file_id") or "", "file_name": result.get("filename") or "",
+    entry = {"file_id": _text(result.get("file_id"), "a search result's file_id"),
+             "file_name": _text(result.get("filename"), "a search result's filename"),
              "score": result.get("score") if isinstance(result.get("score"), (int, float)) else 0.0}
     if isinstance(result.get("text"), str):
         entry["content"] = [{"type": "text", "text": result["text"]}]
@@ -256,7 +271,7 @@ def response_events(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
             for part in item.get("content") or []:
                 if isinstance(part, dict) and part.get("type") == "output_text":
                     annotations = [a for a in part.get("annotations") or [] if isinstance(a, dict)]
-                    text = part.get("text") or ""
+                    text = _text(part.get("text"), "an output_text's text")
                     # file citations point into the text: each is written where it points
                     at = 0
                     for note in sorted((a for a in annotations if a.get("type") == "file_citation"),
@@ -285,3 +300,6 @@ def response_events(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield {"type": "response.failed", "response": response}
     elif status in ("completed", "incomplete"):
         yield {"type": f"response.{status}", "response": response}
+    elif "status" in response:  # queued, in_progress: a background response, not an answer
+        raise ResponsesStreamError(f"a response that is not finished (status {str(status)[:40]!r}); this "
+                                   "backend asks for streamed answers and does not poll background ones")

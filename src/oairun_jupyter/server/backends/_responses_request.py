@@ -37,7 +37,8 @@ def responses_request(context: TurnContext, max_output_tokens: int | None = None
         body["tool_choice"] = _tool_choice(run.get("tool_choice"))
         body["parallel_tool_calls"] = run.get("parallel_tool_calls", True)
     for name in ("temperature", "top_p"):
-        if run.get(name) is not None:
+        # 1 is the default, and reasoning models refuse the parameter even so: sent only when changed
+        if run.get(name) is not None and run[name] != 1:
             body[name] = run[name]
     text_format = _text_format(run.get("response_format"))
     if text_format:
@@ -54,15 +55,18 @@ def input_items(context: TurnContext) -> list[dict[str, Any]]:
     by_id = {message["id"]: message for message in context.messages}
     own = [step_id for kind, step_id in context.run_sequence if kind == "message"]
     items: list[dict[str, Any]] = []
+    model = context.run["model"]
+    carried = {anchor: entry for anchor, entry in context.carried.items()
+               if entry.get("model") in (None, model)}  # another model cannot read this one's reasoning
     for message in context.messages:
         if message["id"] not in own:
-            items += _message_items(message, context.carried.get(message["id"]))
+            items += _message_items(message, carried.get(message["id"]))
     rounds = {round_[0]["step_id"]: round_ for round_ in context.tool_rounds if round_}
     for kind, record_id in context.run_sequence:
         if kind == "message" and record_id in by_id:
-            items += _message_items(by_id[record_id], context.carried.get(record_id))
+            items += _message_items(by_id[record_id], carried.get(record_id))
         elif kind == "tool_calls" and record_id in rounds:
-            items += _round_items(rounds[record_id], context.carried.get(record_id))
+            items += _round_items(rounds[record_id], carried)
     return items
 
 
@@ -84,14 +88,17 @@ def _message_items(message: dict[str, Any], carried: dict[str, Any] | None) -> l
     return [{"type": "message", "role": "assistant", "content": text}]
 
 
-def _round_items(round_: list[dict[str, Any]], carried: dict[str, Any] | None) -> list[dict[str, Any]]:
-    items = _reasoning(carried)
-    for position, call in enumerate(round_):
+def _round_items(round_: list[dict[str, Any]], carried: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """A round's function calls, each after the reasoning that led to it, then their outputs."""
+    items: list[dict[str, Any]] = []
+    for call in round_:
+        led = carried.get(call.get("anchor", ""))
+        reasoning = _reasoning(led)
         item = {"type": "function_call", "call_id": call.get("upstream_id") or call["id"], "name": call["name"],
                 "arguments": call["arguments"]}
-        if position == 0 and items and carried.get("before"):
-            item["id"] = carried["before"]
-        items.append(item)
+        if reasoning and led.get("before"):  # the call the reasoning led to, under the upstream's id
+            item["id"] = led["before"]
+        items += reasoning + [item]
     items += [{"type": "function_call_output", "call_id": call.get("upstream_id") or call["id"],
                "output": call["output"] or ""} for call in round_]
     return items

@@ -62,11 +62,16 @@ class UpstreamClient:
     def _error(self, message: str, code: str = "server_error") -> BackendError:
         return BackendError(redact(message, self._key), code)
 
+    def _shown(self, data: str | bytes) -> str:
+        """What the upstream sent, for a message: the key hidden before it is cut."""
+        return shown(redact(data.decode("utf-8", "replace") if isinstance(data, bytes) else data, self._key))
+
     def _status_error(self, status: int, content: bytes) -> BackendError:
         try:
-            message = json.loads(content)["error"]["message"]
+            message = str(strict_loads(content)["error"]["message"])
         except (ValueError, KeyError, TypeError):
-            message = content.decode("utf-8", "replace")[:300]
+            message = content.decode("utf-8", "replace")
+        message = redact(message, self._key)[:300]  # the key hidden before the cut: none of it shows
         code = "rate_limit_exceeded" if status == 429 else "server_error"
         return self._error(f"The model server answered {status}: {message}", code)
 
@@ -95,7 +100,7 @@ class UpstreamClient:
             value = strict_loads(data)
         except ValueError:
             raise self._error(f"The model server at {self.shown_url} sent something that is not JSON: "
-                              f"{shown(data)}") from None
+                              f"{self._shown(data)}") from None
         return self._checked(value, data)
 
     def _decoded_all(self, datas: list[str]) -> list[dict[str, Any]]:
@@ -142,8 +147,12 @@ def _finite(text: str) -> float:
 
 
 def strict_loads(data: str | bytes) -> Any:
-    """JSON as a reply may carry it on: NaN, Infinity and 1e999 are not numbers here."""
-    return json.loads(data, parse_constant=_not_finite, parse_float=_finite)
+    """JSON as a reply may carry it on: NaN, Infinity and 1e999 are not numbers here; nesting too
+    deep to read is not JSON either (ValueError)."""
+    try:
+        return json.loads(data, parse_constant=_not_finite, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
 
 
 def shown(data: str | bytes) -> str:

@@ -187,7 +187,7 @@ class ChatCompletionsBackend(UpstreamClient):
 
     def _checked(self, value: Any, data: str | bytes) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._error(f"The model server at {self.shown_url} sent {shown(data)} instead of a chat completion.")
+            raise self._error(f"The model server at {self.shown_url} sent {self._shown(data)} instead of a chat completion.")
         if value.get("error") is not None:
             error = value["error"]
             message = error.get("message") if isinstance(error, dict) else error

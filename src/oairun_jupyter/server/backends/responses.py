@@ -21,7 +21,7 @@ from ._base import Finish, TurnContext, TurnEvent
 from ._merge import merged
 from ._responses_events import ResponsesReader, ResponsesStreamError, response_events
 from ._responses_request import responses_request
-from ._upstream import UpstreamClient, shown
+from ._upstream import UpstreamClient
 
 __all__ = ["ResponsesBackend"]
 
@@ -70,7 +70,7 @@ class ResponsesBackend(UpstreamClient):
 
     def _checked(self, value: Any, data: str | bytes) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self._error(f"The model server at {self.shown_url} sent {shown(data)} instead of a response event.")
+            raise self._error(f"The model server at {self.shown_url} sent {self._shown(data)} instead of a response event.")
         if isinstance(value.get("error"), dict) and value.get("type") is None:  # an error body, not an event
             raise self._error(f"The model server reported an error: {value['error'].get('message')}")
         return value
