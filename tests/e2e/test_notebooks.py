@@ -1,5 +1,6 @@
 """The shipped notebooks run top to bottom in a real kernel (nbclient); outputs and saved widget
-state asserted. chat-model.ipynb needs a model and is not executed."""
+state asserted. chat-model.ipynb and responses-model.ipynb need a model and are not executed: the
+second is run against a fake Responses server on 127.0.0.1 instead of OpenAI."""
 
 from __future__ import annotations
 
@@ -62,3 +63,32 @@ def test_python_api():
     results = [o["data"]["text/plain"] for o in _results(notebook)]
     assert any("('message_creation', 'completed')" in r for r in results)
     assert results[-1] == "'completed'"
+
+
+def test_the_responses_notebook_runs_against_a_responses_server(monkeypatch):
+    """responses-model.ipynb as shipped, its upstream URL pointed at a fake on 127.0.0.1 that
+    answers with recorded Responses traffic: it says what key it needs, and every cell runs."""
+    from ..support.http_server import LoopbackServer
+    from ..support.replay import RECORDED
+
+    def recorded(name: str):
+        entries = json.loads((RECORDED / "responses" / f"{name}.json").read_text())["Entries"]
+        return 200, {"Content-Type": "text/event-stream"}, ["".join(entries[0]["ResponseBody"]).encode()]
+    replies = [recorded("CodeInterpreterToolStreaming"), recorded("StreamingResponsesWithReasoningSummary"),
+               recorded("WebSearchCallStreaming")]
+    notebook = nbformat.read(NOTEBOOKS / "responses-model.ipynb", as_version=4)
+    intro = notebook.cells[0].source
+    assert "OPENAI_API_KEY" in intro and "not executed by the test suite" in intro
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-notebook")
+    with LoopbackServer(lambda request: replies.pop(0)) as fake:
+        start = notebook.cells[1]
+        assert "https://api.openai.com/v1" in start.source
+        start.source = start.source.replace("https://api.openai.com/v1", fake.base_url)
+        execute(notebook, timeout=120)
+        sent = [r.json() for r in fake.received]
+    assert len(sent) == 3, sent
+    assert all(r["model"] == "gpt-5-mini" and r["reasoning"]["effort"] == "medium" for r in sent)
+    assert [t["type"] for t in sent[0]["tools"]] == ["function", "code_interpreter", "web_search"]
+    assert "completed" in outputs_text(notebook.cells[-1]).splitlines()[0]
+    text = json.dumps(notebook.dict())
+    assert "sk-test-notebook" not in text
