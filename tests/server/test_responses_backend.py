@@ -634,3 +634,25 @@ def test_models_of_an_upstream_that_answers_nesting_too_deep_are_a_502():
             start_local_server(backend="responses", base_url=fake.base_url) as local:
         answer = httpx.get(f"{local.base_url}/models")
     assert answer.status_code == 502 and "no model list" in answer.json()["error"]["message"]
+
+
+def test_a_code_interpreter_calls_logs_and_images_become_its_outputs(upstream):
+    """The recorded code interpreter flows did not ask for outputs; a run that gets them (the
+    backend asks with include) shows the logs, and an image by its URL, never a data: URL."""
+    call = {"id": "ci_1", "type": "code_interpreter_call", "status": "completed", "code": "print(120)",
+            "container_id": "cntr_1", "outputs": [{"type": "logs", "logs": "120\n"},
+                                                  {"type": "image", "url": "data:image/png;base64," + "A" * 10_000},
+                                                  {"type": "image", "url": "https://files.example/plot.png"}]}
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": "It is 120.", "annotations": []}]}
+    upstream.queue.append(json_reply(200, {"id": "resp_1", "status": "completed", "output": [call, message],
+                                           "usage": {"input_tokens": 5, "output_tokens": 6}}))
+    events = _run(oai.oai_create_assistant("gpt-4o-mini", tools=[{"type": "code_interpreter"}]), "5!")
+    assert events[-1][0] == "thread.run.completed"
+    assert "code_interpreter_call.outputs" in upstream.sent[0]["include"]
+    (step,) = [d for e, d in events if e == "thread.run.step.completed" and d["type"] == "tool_calls"]
+    (done,) = step["step_details"]["tool_calls"]
+    assert done["code_interpreter"] == {"input": "print(120)", "outputs": [
+        {"type": "logs", "logs": "120\n"}, {"type": "image", "image": {"file_id": "inline image"}},
+        {"type": "image", "image": {"file_id": "https://files.example/plot.png"}}]}
+    assert _contract_errors("RunStepObject", step) == []
