@@ -21,7 +21,7 @@ import oairun_jupyter as oai
 from oairun_jupyter.server import start_local_server
 
 from ..support import contract
-from ..support.flows import stream_events
+from ..support.flows import backend_behind, stream_events, thread_and_run_events
 from ..support.http_server import LoopbackServer, json_reply
 from ..support.replay import RECORDED
 
@@ -91,17 +91,11 @@ class Upstream:
 @pytest.fixture
 def upstream():
     fake = Upstream()
-    with fake.server:
-        local = start_local_server(backend="responses", base_url=fake.server.base_url,
-                                   api_key=UPSTREAM_KEY, poll_after_ms=10)
-        oai.configure(base_url=local.base_url)
+    with backend_behind("responses", fake.server, UPSTREAM_KEY):
         yield fake
-        local.stop()
 
 
-def _run(assistant, text, **options):
-    return stream_events(oai.oai_create_thread_and_run(assistant, thread={"messages": [text]}, stream=True,
-                                                       classify_response=False, **options))
+_run = thread_and_run_events
 
 
 def _outcome(response: dict) -> dict:

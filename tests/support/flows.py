@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Any
+from typing import Any, Iterator
 
 import oairun_jupyter as oai
 
@@ -21,6 +22,27 @@ def make_assistant(**options: Any) -> dict[str, Any]:
 
 def stream_events(stream) -> list[tuple[str, Any]]:
     return [(event.event, event.data) for event in stream]
+
+
+def thread_and_run_events(assistant: Any, text: str, **options: Any) -> list[tuple[str, Any]]:
+    """Every event of a new thread's streamed run (to its first stop) on one user message."""
+    return stream_events(oai.oai_create_thread_and_run(assistant, thread={"messages": [text]}, stream=True,
+                                                       classify_response=False, **options))
+
+
+@contextlib.contextmanager
+def backend_behind(backend: str, upstream: Any, api_key: str) -> Iterator[Any]:
+    """A local server with a model backend in front of a fake upstream (a LoopbackServer), the
+    client pointed at it; both stopped at the end."""
+    from oairun_jupyter.server import start_local_server
+
+    with upstream:
+        local = start_local_server(backend=backend, base_url=upstream.base_url, api_key=api_key, poll_after_ms=10)
+        try:
+            oai.configure(base_url=local.base_url)
+            yield local
+        finally:
+            local.stop()
 
 
 def streamed_run(assistant_id: str, text: str, **options: Any) -> list[tuple[str, Any]]:

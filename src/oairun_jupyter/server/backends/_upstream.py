@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
 
 import httpx
 
 from ..._secrets import Secret, redact
 from ._base import BackendError
 
-__all__ = ["UpstreamClient", "strict_loads", "shown", "json_able"]
+__all__ = ["UpstreamClient", "strict_loads", "shown", "json_able", "remaining_budget"]
 
 _USER_INFO = re.compile(r"//[^/@]*@")
 
@@ -50,6 +51,16 @@ class UpstreamClient:
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key.reveal()}"} if self._key else {}
+
+    @asynccontextmanager
+    async def _posted(self, path: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+        """The open answer to `POST base_url + path`; an HTTP error status raises BackendError naming
+        it. Leaving the block closes the request (a cancelled run hangs up on the upstream)."""
+        async with self._http().stream("POST", f"{self.base_url}{path}", headers=self._headers(),
+                                       json=body) as response:
+            if response.status_code >= 400:
+                raise self._status_error(response.status_code, await response.aread())
+            yield response
 
     async def aclose(self) -> None:
         """Close the connections to the upstream (the server is stopping)."""
@@ -124,6 +135,14 @@ class UpstreamClient:
     def _unreachable(self, error: Exception) -> BackendError:
         return self._error(f"The model server at {self.shown_url} could not be reached or broke off its "
                            f"answer ({type(error).__name__}).")
+
+
+def remaining_budget(run: dict[str, Any]) -> int | None:
+    """The run's completion tokens not spent yet (None: no limit)."""
+    budget = run.get("max_completion_tokens")
+    if budget is not None:
+        budget -= (run.get("usage") or {}).get("completion_tokens", 0)
+    return budget
 
 
 def json_able(value: Any) -> bool:

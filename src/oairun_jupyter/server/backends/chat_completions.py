@@ -18,7 +18,7 @@ from ..._text import valid_text
 from ...protocol import SSEDecoder
 from ._base import Finish, TextDelta, ToolCallDelta, TurnContext, TurnEvent, Usage
 from ._merge import merged
-from ._upstream import UpstreamClient, json_able, shown
+from ._upstream import UpstreamClient, json_able, remaining_budget, shown
 
 __all__ = ["ChatCompletionsBackend", "chat_request", "batch_events", "merged"]
 
@@ -195,16 +195,10 @@ class ChatCompletionsBackend(UpstreamClient):
         return value
 
     async def turn(self, context: TurnContext) -> AsyncIterator[TurnEvent]:
-        run = context.run
-        budget = run.get("max_completion_tokens")
-        if budget is not None:
-            budget -= (run.get("usage") or {}).get("completion_tokens", 0)
         finish, usage, done, answered = None, None, False, False
         try:
-            async with self._http().stream("POST", f"{self.base_url}/chat/completions", headers=self._headers(),
-                                           json=chat_request(context, budget)) as response:
-                if response.status_code >= 400:
-                    raise self._status_error(response.status_code, await response.aread())
+            async with self._posted("/chat/completions", chat_request(context, remaining_budget(context.run))) \
+                    as response:
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     # one JSON answer to a streamed request: taken whole (it has its finish)
                     events, finish, usage = chunk_events(self._decoded(await response.aread()))

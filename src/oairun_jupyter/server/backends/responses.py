@@ -21,7 +21,7 @@ from ._base import Finish, TurnContext, TurnEvent
 from ._merge import merged
 from ._responses_events import ResponsesReader, ResponsesStreamError, response_events
 from ._responses_request import responses_request
-from ._upstream import UpstreamClient
+from ._upstream import UpstreamClient, remaining_budget
 
 __all__ = ["ResponsesBackend"]
 
@@ -31,16 +31,10 @@ class ResponsesBackend(UpstreamClient):
     name = "responses"
 
     async def turn(self, context: TurnContext) -> AsyncIterator[TurnEvent]:
-        run = context.run
-        budget = run.get("max_completion_tokens")
-        if budget is not None:
-            budget -= (run.get("usage") or {}).get("completion_tokens", 0)
         reader = ResponsesReader()
         try:
-            async with self._http().stream("POST", f"{self.base_url}/responses", headers=self._headers(),
-                                           json=responses_request(context, budget)) as response:
-                if response.status_code >= 400:
-                    raise self._status_error(response.status_code, await response.aread())
+            async with self._posted("/responses", responses_request(context, remaining_budget(context.run))) \
+                    as response:
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     # one JSON answer to a streamed request: read as the events it stands for
                     whole = self._decoded(await response.aread())
