@@ -268,3 +268,34 @@ def test_markdown_tables_code_and_math_render_while_the_answer_streams(lab, page
     assert body.locator("pre > .oairun-copy").count() == 1
     source = body.locator(".oairun-math").first.get_attribute("title")
     assert source == "$e^{i\\pi} + 1 = 0$"  # the math's source, backslashes kept
+
+
+def test_a_responses_run_shows_its_reasoning_summary_collapsed_and_its_code_step(lab, page):
+    """The in-kernel server with the responses backend, in front of a fake upstream on 127.0.0.1
+    replaying recorded Responses traffic: the reasoning summary is a card of its own, collapsed
+    until clicked; the code interpreter's card shows its code; both say completed."""
+    from ..support.http_server import LoopbackServer
+    from ..support.replay import RECORDED
+
+    def recorded(name: str):
+        entries = json.loads((RECORDED / "responses" / f"{name}.json").read_text())["Entries"]
+        return 200, {"Content-Type": "text/event-stream"}, ["".join(entries[0]["ResponseBody"]).encode()]
+    replies = [recorded("StreamingResponsesWithReasoningSummary"), recorded("CodeInterpreterToolStreaming")]
+    with LoopbackServer(lambda request: replies.pop(0)) as fake:
+        name = lab.add("responses-run.ipynb", _notebook(
+            f"%load_ext oairun_jupyter\n%oai local start --memory --backend responses --upstream-base-url {fake.base_url}",
+            "%%oai_run\nPlan my trip", "%%oai_run\nFactorial of 5"))
+        open_notebook(page, lab, name)
+        run_all_cells(page)
+        wait_for_badges(page, "completed", count=2, timeout=60_000)
+    reasoning = page.locator(".oairun-tool", has=page.locator(".oairun-tool-name", has_text="reasoning")).first
+    assert reasoning.locator(".oairun-tool-status").text_content() == "completed"
+    summary = reasoning.locator("details.oairun-output")
+    assert summary.get_attribute("open") is None and "Reasoning summary" in summary.locator("summary").text_content()
+    assert not summary.locator("pre").is_visible()
+    summary.locator("summary").click()
+    assert "Planning a New York itinerary" in summary.locator("pre").text_content()
+    code = page.locator(".oairun-tool", has=page.locator(".oairun-tool-name", has_text="code_interpreter")).first
+    assert code.locator(".oairun-tool-status").text_content() == "completed"
+    assert "def factorial(n):" in code.locator(".oairun-tool-result").text_content()
+    screenshot(page, "responses-reasoning-and-code")
