@@ -19,7 +19,7 @@ from ._errors import invalid, not_found
 from ._ids import now
 from ._owners import RunOwners
 from ._store import Store
-from ._turn import Turn, call_anchor, usage_payload
+from ._turn import Turn, usage_payload
 from .backends import Backend, BackendError, Finish, TurnContext, count_tokens
 
 __all__ = ["Engine"]
@@ -239,9 +239,8 @@ class Engine:
             calls = [c for c in step["step_details"].get("tool_calls", []) if c["type"] == "function"]
             if calls and step["status"] == "completed":
                 rounds.append([{"id": c["id"], "upstream_id": upstream.get(c["id"]), "step_id": step["id"],
-                                "anchor": call_anchor(step["id"], c.get("index", position)),
                                 "name": c["function"]["name"], "arguments": c["function"]["arguments"],
-                                "output": c["function"]["output"]} for position, c in enumerate(calls)])
+                                "output": c["function"]["output"]} for c in calls])
         carried = {c["anchor"]: {"items": c["items"], "before": c.get("before"), "model": c.get("model")}
                    for c in self.store.children("carried", run["thread_id"])}
         return TurnContext(run, self.store.children("message", run["thread_id"]), rounds, carried,

@@ -24,7 +24,7 @@ from .backends import (
                        count_tokens,
 )
 
-__all__ = ["Turn", "usage_payload", "call_anchor"]
+__all__ = ["Turn", "usage_payload"]
 
 _CHECKPOINT_SECONDS = 0.5  # how often a streaming message is written to the store
 
@@ -34,11 +34,6 @@ def usage_payload(prompt: int, completion: int) -> dict[str, Any]:
     return {"prompt_tokens": prompt, "completion_tokens": completion,
             "total_tokens": prompt + completion, "prompt_token_details": {"cached_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0}}
-
-
-def call_anchor(step_id: str, index: int) -> str:
-    """What the items carried in front of a function call are kept under."""
-    return f"{step_id}#{index}"
 
 
 # the text a built-in call's pieces add to (its code, its reasoning summary), and how a call starts
@@ -147,7 +142,7 @@ class Turn:
             entry["function"] = {"name": call["function"]["name"], "arguments": delta.arguments,
                                  "output": None}
             # what led to this call (a reasoning model's reasoning) goes back in front of it
-            self._keep_carried(call_anchor(self.tool_step["id"], delta.index))
+            self._keep_carried(call["id"])
         else:
             entry["function"] = {"arguments": delta.arguments}
             # a name comes whole in a call's first piece; some servers repeat it in every piece

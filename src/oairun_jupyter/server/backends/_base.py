@@ -27,10 +27,10 @@ class TurnContext:
     run: dict[str, Any]
     messages: list[dict[str, Any]]  # the thread's messages, oldest first
     tool_rounds: list[list[dict[str, Any]]] = field(default_factory=list)
-    # each round: [{"id", "upstream_id", "step_id", "anchor", "name", "arguments", "output"}] in call order
+    # each round: [{"id", "upstream_id", "step_id", "name", "arguments", "output"}] in call order
     carried: dict[str, dict[str, Any]] = field(default_factory=dict)
     # what a backend asked to be given back (`Carried`: {"items", "before", "model"}), by the id of
-    # the message it preceded, or the `anchor` of the function call
+    # the message or the function call it preceded
     tool_resources: dict[str, Any] = field(default_factory=dict)
     run_sequence: list[tuple[str, str]] = field(default_factory=list)
     # the run's steps in order: ("message", message id) or ("tool_calls", step id)

@@ -92,7 +92,7 @@ def _round_items(round_: list[dict[str, Any]], carried: dict[str, dict[str, Any]
     """A round's function calls, each after the reasoning that led to it, then their outputs."""
     items: list[dict[str, Any]] = []
     for call in round_:
-        led = carried.get(call.get("anchor", ""))
+        led = carried.get(call["id"])
         reasoning = _reasoning(led)
         item = {"type": "function_call", "call_id": call.get("upstream_id") or call["id"], "name": call["name"],
                 "arguments": call["arguments"]}
