@@ -650,3 +650,26 @@ def test_a_code_interpreter_calls_logs_and_images_become_its_outputs(upstream):
         {"type": "logs", "logs": "120\n"}, {"type": "image", "image": {"file_id": "inline image"}},
         {"type": "image", "image": {"file_id": "https://files.example/plot.png"}}]}
     assert _contract_errors("RunStepObject", step) == []
+
+
+def test_a_whole_answer_keeps_each_calls_arguments_and_citations_where_they_point(upstream):
+    """One JSON body with two function calls that have no item id, and citations pointing before
+    the text, past it and out of order: each call keeps its own arguments, every marker lands in
+    the text, and nothing of the text is lost or repeated."""
+    calls = [{"type": "function_call", "call_id": f"up_{n}", "name": "get_weather_at_location",
+              "arguments": json.dumps({"location": city})} for n, city in enumerate(("Oslo", "Rome"))]
+    text = "Oslo is cold. Rome is warm."
+    notes = [{"type": "file_citation", "file_id": f"file-{n}", "filename": "w.txt", "index": index}
+             for n, index in enumerate((13, -4, 999))]
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": text, "annotations": notes}]}
+    upstream.queue.append(json_reply(200, {"id": "resp_1", "status": "completed", "output": [message, *calls],
+                                           "usage": {"input_tokens": 1, "output_tokens": 1}}))
+    events = _run(oai.oai_create_assistant("gpt-4o-mini", tools=[WEATHER]), "weather?")
+    pending = events[-1][1]["required_action"]["submit_tool_outputs"]["tool_calls"]
+    assert [json.loads(c["function"]["arguments"]) for c in pending] == [{"location": "Oslo"}, {"location": "Rome"}]
+    (said,) = [d for e, d in events if e == "thread.message.completed"]
+    value = said["content"][0]["text"]["value"]
+    assert MARKER.sub("", value) == text and len(MARKER.findall(value)) == 3
+    for note in said["content"][0]["text"]["annotations"]:
+        assert value[note["start_index"]:note["end_index"]] == note["text"]

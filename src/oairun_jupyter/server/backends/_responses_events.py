@@ -265,8 +265,7 @@ def response_events(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for item in response.get("output") or []:
         if not isinstance(item, dict):
             raise ResponsesStreamError("an output item was not an object")
-        yield {"type": "response.output_item.added", "item": {**item, "arguments": "", "code": item.get("code")}
-               if item.get("type") != "message" else item}
+        yield {"type": "response.output_item.added", "item": item}  # a call's arguments and code come whole
         if item.get("type") == "message":
             for part in item.get("content") or []:
                 if isinstance(part, dict) and part.get("type") == "output_text":
@@ -277,16 +276,14 @@ def response_events(response: dict[str, Any]) -> Iterator[dict[str, Any]]:
                     for note in sorted((a for a in annotations if a.get("type") == "file_citation"),
                                        key=lambda a: a.get("index") if type(a.get("index")) is int else len(text)):
                         cut = note.get("index") if type(note.get("index")) is int else len(text)
+                        cut = min(max(cut, at), len(text))  # a point in the text, after the last one
                         yield {"type": "response.output_text.delta", "delta": text[at:cut]}
                         yield {"type": "response.output_text.annotation.added", "annotation": note}
-                        at = max(at, cut)
+                        at = cut
                     yield {"type": "response.output_text.delta", "delta": text[at:]}
                     for note in annotations:
                         if note.get("type") == "url_citation":
                             yield {"type": "response.output_text.annotation.added", "annotation": note}
-        elif item.get("type") == "function_call":
-            yield {"type": "response.function_call_arguments.delta", "item_id": item.get("id") or "#0",
-                   "delta": item.get("arguments") or ""}
         elif item.get("type") == "reasoning":
             for number, part in enumerate(item.get("summary") or []):
                 if isinstance(part, dict) and part.get("text"):
