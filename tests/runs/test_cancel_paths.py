@@ -228,3 +228,18 @@ def test_an_async_round_stops_at_once_and_cancels_the_run(assistant, path):
     records = {record.parsed_arguments["city"]: record for record in run.tool_calls}
     assert records["Oslo"].error == "KeyboardInterrupt: "
     assert records["Rome"].error == "RuntimeError: not finished: another call of this round was interrupted"
+
+
+def test_a_late_answer_never_takes_an_ended_run_back(assistant):
+    """A Stop's cancel answers `cancelling`; when that answer arrives after the run's own stream
+    ended it `cancelled` (a loaded machine), the run and its watchers keep `cancelled`."""
+    run = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/long 3"]})
+    run.wait()
+    ended = run.to_dict()
+    seen = []
+    observe(run, lambda kind, data: seen.append(kind))
+    run._set_payload({**ended, "status": "cancelling"})
+    assert run.status == "completed" and run.is_terminal and seen == []
+    other = {**ended, "id": "run_other", "status": "in_progress"}  # another run's payload is not "late"
+    run._set_payload(other)
+    assert run.status == "in_progress"

@@ -95,6 +95,12 @@ class Run(APIObject):
         object.__setattr__(self, "_client", get_client())  # unpickled: the default client of now
 
     def _set_payload(self, payload: dict[str, Any]) -> None:
+        known = self.__dict__.get("_payload") or {}  # none yet while the run is being made
+        if known.get("status") in TERMINAL_STATUSES and payload.get("id") == known.get("id") \
+                and payload.get("status") not in TERMINAL_STATUSES:
+            # a late answer about the same run (a Stop's `cancelling`, sent before its stream ended
+            # the run): an ended run never goes back, so the answer is older than what is known
+            return
         super()._set_payload(payload)
         notify(self, "run", payload)
 
