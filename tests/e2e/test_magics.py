@@ -206,8 +206,8 @@ def test_oai_cancel_goes_on_past_a_run_it_cannot_cancel(server, capsys):
     from oairun_jupyter.magics._session import Session
 
     assistant = oai.oai_create_assistant("scripted")
-    ended = oai.oai_create_thread_and_run(assistant, thread={"messages": ["hi"]}).wait(timeout=30)
-    ended._set_payload({**ended.to_dict(), "status": "in_progress"})  # stale here: it ended on the server
+    ended = oai.oai_create_thread_and_run(assistant, thread={"messages": ["hi"]})  # as made: queued
+    oai.oai_retrieve_run(ended.thread_id, ended.id).wait(timeout=30)  # it ends on the server; `ended` is stale
     going = oai.oai_create_thread_and_run(assistant, thread={"messages": ["/pace 50\n/long 1000"]})
     session = Session()
     session.runs.extend([going, ended])  # the newest first in the loop: the stale one
