@@ -127,3 +127,29 @@ def server():
     configure(base_url=local.base_url)
     yield local
     local.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """One real PostgreSQL server for the session (Debian's package), stopped at its end."""
+    from .support.postgres import PostgresCluster
+
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_db(postgres_cluster):
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    url = postgres_cluster.new_database()
+    yield url
+    postgres_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_db(request):
+    """What a server test's runs server stores in: each such test runs once on each store."""
+    if request.param == "sqlite":
+        return ":memory:"
+    return request.getfixturevalue("postgres_db")

@@ -7,7 +7,7 @@ import logging
 import nbformat
 
 import oairun_jupyter as oai
-from oairun_jupyter.server import LocalServer, Store, create_app
+from oairun_jupyter.server import LocalServer, SQLiteStore, create_app
 from oairun_jupyter.server.backends import make_backend
 from oairun_jupyter.tools import MAX_ARGUMENT_BYTES, MAX_OUTPUT_CHARS
 
@@ -39,7 +39,7 @@ def test_ten_megabyte_arguments_are_refused_and_ten_megabyte_outputs_cut(server)
 def test_a_fake_key_appears_in_no_output_state_repr_log_error_or_response(tmp_path, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)  # as a user sets it: in the kernel's environment
-    app = create_app(Store(tmp_path / "runs.sqlite3"), make_backend("scripted", pace=0), server_key=FAKE_KEY)
+    app = create_app(SQLiteStore(tmp_path / "runs.sqlite3"), make_backend("scripted", pace=0), server_key=FAKE_KEY)
     with LocalServer(app).start() as local:
         notebook = execute(make_notebook(
             "import logging, sys\nlogging.basicConfig(level=logging.DEBUG, stream=sys.stderr)\n"

@@ -41,8 +41,8 @@ SERVICE_RULES = {
 
 
 @pytest.fixture(scope="module")
-def live():
-    server = start_local_server(pace=0)
+def live(module_store_db):
+    server = start_local_server(db=module_store_db, pace=0)
     yield server
     server.stop()
 
@@ -58,7 +58,7 @@ def _ids(client: httpx.Client) -> dict[str, str]:
 def _stored(live, path: str) -> int:
     """How many objects of the kind a create route makes (a run made for the ids writes on meanwhile)."""
     kind = "assistant" if path == "/assistants" else "thread"
-    return live.store._db.execute("SELECT COUNT(*) FROM objects WHERE kind = ?", (kind,)).fetchone()[0]
+    return live.store.counts().get(kind, 0)
 
 
 @pytest.mark.parametrize("method, path", list(OPERATIONS), ids=[f"{m} {p}" for m, p in OPERATIONS])

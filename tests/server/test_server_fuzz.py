@@ -58,9 +58,9 @@ def _fields(method: str, path: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def live():
+def live(module_store_db):
     from oairun_jupyter.server import start_local_server
-    server = start_local_server(pace=0)
+    server = start_local_server(db=module_store_db, pace=0)
     yield server
     server.stop()
 

@@ -17,8 +17,8 @@ FUNCTION = {"type": "function", "function": {"name": "get_weather", "parameters"
 
 
 @pytest.fixture
-def local():
-    server = start_local_server(pace=0)
+def local(store_db):
+    server = start_local_server(db=store_db, pace=0)
     yield server
     server.stop()
 
@@ -39,7 +39,7 @@ def ids(http):
 
 def _stored(local) -> dict[str, int]:
     """How many objects of each kind the server's database holds."""
-    return dict(local.store._db.execute("SELECT kind, COUNT(*) FROM objects GROUP BY kind").fetchall())
+    return local.store.counts()
 
 
 # (route, raw body, the param the refusal names); {assistant} and {thread} are filled in
@@ -173,5 +173,4 @@ def test_a_thread_deleted_while_its_run_streams_stops_the_run_and_keeps_nothing(
     assert events[-2:] == ["thread.run.cancelled", "done"]
     assert http.get(f"/threads/{run['thread_id']}").status_code == 404
     assert _stored(local) == before  # the thread, its message, its run, its steps: all gone, nothing written back
-    assert not local.store._db.execute("SELECT COUNT(*) FROM objects WHERE parent IN (?, ?)",
-                                       (run["thread_id"], run["id"])).fetchone()[0]
+    assert not local.store.children("message", run["thread_id"]) and not local.store.children("step", run["id"])

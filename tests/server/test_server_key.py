@@ -16,7 +16,7 @@ import pytest
 
 import oairun_jupyter as oai
 from oairun_jupyter._server_key import ensure_server_key, key_for_local_url, read_server_key
-from oairun_jupyter.server import LocalServer, Store, create_app
+from oairun_jupyter.server import LocalServer, SQLiteStore, create_app
 from oairun_jupyter.server.backends import make_backend
 
 from ..support import processes
@@ -95,7 +95,7 @@ def test_a_key_file_others_can_read_is_refused_by_server_and_client(tmp_path, mo
 
 
 def test_a_request_head_that_never_ends_is_cut_off():
-    app = create_app(Store(), make_backend("scripted", pace=0))
+    app = create_app(SQLiteStore(), make_backend("scripted", pace=0))
     with LocalServer(app, header_seconds=0.5).start() as local:
         slow = socket.create_connection(("127.0.0.1", local.port))
         silent = socket.create_connection(("127.0.0.1", local.port))

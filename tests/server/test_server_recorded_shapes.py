@@ -17,8 +17,8 @@ from ..support.replay import RECORDED, load_entries, parse_sse_text
 
 
 @pytest.fixture
-def paced_server():
-    local = start_local_server(pace=0.03, poll_after_ms=5)
+def paced_server(store_db):
+    local = start_local_server(db=store_db, pace=0.03, poll_after_ms=5)
     oai.configure(base_url=local.base_url)
     yield local
     local.stop()

@@ -5,6 +5,7 @@ The server runs as a real process (`oairun-jupyter serve`) and is killed with SI
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,7 +17,7 @@ import time
 import pytest
 
 import oairun_jupyter as oai
-from oairun_jupyter.server import Store, start_local_server
+from oairun_jupyter.server import SQLiteStore, start_local_server
 
 from ..support import processes
 from ..support.deadline import Deadline
@@ -51,7 +52,7 @@ def _serve(db, port) -> subprocess.Popen:
 
 def _wait_for_a_checkpoint(db, thread_id: str) -> None:
     """Until the streaming answer of the thread has been written to the database with some text."""
-    store = Store(db)
+    store = SQLiteStore(db)
     deadline = Deadline(30, "a checkpoint of the streaming message in the database")
     try:
         while True:
@@ -103,7 +104,7 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
         assert oai.oai_retrieve_run(waiting.thread_id, waiting).status == "requires_action"
         (streamed,) = oai.oai_list_runs(streamed_thread.data.id)  # the run whose stream was open
         assert streamed.status == "failed"
-        store = Store(db)
+        store = SQLiteStore(db)
         try:
             assert store.of_kind_where_status("run", ("queued", "in_progress", "cancelling")) == []
             assert store.integrity_check() == "ok"
@@ -116,12 +117,14 @@ def test_a_server_killed_mid_run_leaves_terminal_runs_and_its_messages(tmp_path)
 def _as_if_the_server_died_during(db, run_id: str, status: str, message_status: str = "in_progress") -> None:
     """Put a finished run back in flight in the database, with its step and message, the way a
     server killed at that moment leaves them (the in-process form of the SIGKILL test above)."""
-    store = Store(db)
+    store = SQLiteStore(db)
     try:
         run = store.get("run", run_id)
-        # an unfinished run still has the time it would expire at (600 s after its creation)
-        store.put("run", {**run, "status": status, "completed_at": None, "expires_at": run["created_at"] + 600},
-                  run["thread_id"])
+        # an unfinished run still has the time it would expire at (600 s after its creation); written
+        # under the store (which never moves an ended run back), as a server killed mid-run left it
+        back = {**run, "status": status, "completed_at": None, "expires_at": run["created_at"] + 600}
+        with sqlite3.connect(db) as raw:
+            raw.execute("UPDATE objects SET payload = ?, status = ? WHERE id = ?", (json.dumps(back), status, run_id))
         for step in store.children("step", run_id):
             store.put("step", {**step, "status": "in_progress", "completed_at": None}, run_id)
         for message in store.children("message", run["thread_id"]):
@@ -174,10 +177,10 @@ def test_recovery_on_start_ends_every_run_left_in_flight(tmp_path):
 
 def test_the_database_and_its_folder_are_private_to_their_owner(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    from oairun_jupyter.server._store import default_db_path
+    from oairun_jupyter.server import default_db_path
     db = default_db_path()
     assert db.parent.stat().st_mode & 0o777 == 0o700
-    store = Store(db)
+    store = SQLiteStore(db)
     try:
         store.put("thread", {"id": "thread_1", "object": "thread", "created_at": 1, "metadata": {}})
         files = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
@@ -189,7 +192,7 @@ def test_the_database_and_its_folder_are_private_to_their_owner(tmp_path, monkey
     loose = tmp_path / "given.sqlite3"
     loose.write_bytes(b"")
     loose.chmod(0o644)
-    Store(loose).close()  # a file the user named is made private too
+    SQLiteStore(loose).close()  # a file the user named is made private too
     assert loose.stat().st_mode & 0o777 == 0o600
 
 
@@ -234,20 +237,26 @@ def test_a_server_starting_on_a_shared_file_leaves_the_runs_of_a_live_one_alone(
 
 
 def test_servers_sharing_a_file_neither_lose_a_cancel_nor_keep_a_dead_servers_runs(tmp_path):
-    """A cancel through a server that does not work on the run is refused (the one that does
-    would write over it); a run left by a server killed meanwhile is ended by a live server the
-    first time it is read, and its thread takes new runs."""
+    """A cancel through a server that does not work on the run reaches the one that does (through
+    the database): the run ends `cancelled`, seen from both. A run left by a server killed
+    meanwhile is ended by a live server the first time it is read, and its thread takes new runs."""
     db, port = tmp_path / "runs.sqlite3", free_port()
     with start_local_server(db=db, pace=0) as survivor:  # another kernel, already running
         process = _serve(db, port)
         try:
-            oai.configure(base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
+            elsewhere = f"http://127.0.0.1:{port}/v1"
+            oai.configure(base_url=elsewhere, max_retries=0)
             assistant = make_assistant()
+            cancelled = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 100000"]})
+            wait_for(cancelled.thread_id, cancelled.id, ("in_progress",))
+            oai.configure(base_url=survivor.base_url)
+            assert oai.oai_cancel_run(cancelled.thread_id, cancelled).status == "cancelling"
+            assert wait_for(cancelled.thread_id, cancelled.id, ("cancelled",))["status"] == "cancelled"
+            oai.configure(base_url=elsewhere, max_retries=0)
+            assert oai.oai_retrieve_run(cancelled.thread_id, cancelled).status == "cancelled"
             run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["/long 100000"]})
             wait_for(run.thread_id, run.id, ("in_progress",))
             oai.configure(base_url=survivor.base_url)
-            with pytest.raises(oai.BadRequestError, match="being worked on by another server process"):
-                oai.oai_cancel_run(run.thread_id, run)
         finally:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()

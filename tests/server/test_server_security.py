@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 import oairun_jupyter as oai
-from oairun_jupyter.server import LocalServer, Store, create_app
+from oairun_jupyter.server import LocalServer, SQLiteStore, create_app
 from oairun_jupyter.server._local import check_exposure
 from oairun_jupyter.server.backends import make_backend
 
@@ -30,7 +30,7 @@ def test_listening_beyond_loopback_without_a_key_is_refused(tmp_path):
 
 
 def test_with_a_server_key_every_request_must_carry_it():
-    app = create_app(Store(), make_backend("scripted", pace=0), server_key="server-secret-key")
+    app = create_app(SQLiteStore(), make_backend("scripted", pace=0), server_key="server-secret-key")
     with LocalServer(app).start() as local:
         bare = httpx.get(local.base_url + "/assistants")
         wrong = httpx.get(local.base_url + "/assistants", headers={"Authorization": "Bearer nope"})

@@ -96,10 +96,10 @@ def test_submissions_must_answer_every_pending_call(server):
         oai.oai_submit_tool_outputs(run.thread_id, run, [oai.oai_tool_output(calls[0]["id"], "x")])
 
 
-def test_a_run_waiting_past_expires_at_expires():
+def test_a_run_waiting_past_expires_at_expires(store_db):
     from oairun_jupyter.server import start_local_server
 
-    with start_local_server(pace=0, run_expiry_seconds=1) as local:
+    with start_local_server(db=store_db, pace=0, run_expiry_seconds=1) as local:
         oai.configure(base_url=local.base_url)
         assistant = make_assistant()
         run = oai.oai_create_thread_and_run(assistant["id"], thread={"messages": ["get_weather()"]})

@@ -17,12 +17,13 @@ from .._version import __version__
 from ._engine import Engine
 from ._errors import ServiceError, error_response
 from ._gate import RequestGate
+from ._heartbeats import HeartbeatOwners
 from ._owners import RunOwners
 from ._routes_models import model_routes
 from ._routes_objects import object_routes
 from ._routes_runs import run_routes
-from ._store import Store
 from .backends import Backend
+from .stores import Store
 
 __all__ = ["create_app"]
 
@@ -70,17 +71,24 @@ class BearerKeyMiddleware:
 
 
 def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
-               run_expiry_seconds: int = 600, server_key: str | None = None, host: str = "127.0.0.1") -> Starlette:
+               run_expiry_seconds: int = 600, server_key: str | None = None, host: str = "127.0.0.1",
+               lease_seconds: float = 10.0) -> Starlette:
     """The runs server as an ASGI app over `store`, answering with `backend`; `host` is the address
-    it serves (the request gate refuses other Host names)."""
-    owners = RunOwners(store.path)
-    engine = Engine(store, backend, run_expiry_seconds=run_expiry_seconds, owners=owners)
+    it serves (the request gate refuses other Host names). On PostgreSQL, a server that has not
+    beaten its heartbeat for `lease_seconds` is dead and its runs in flight end."""
+    if store.dialect == "sqlite":  # servers on one machine: file locks tell at once who lives
+        owners: RunOwners | HeartbeatOwners = RunOwners(store.path)
+    else:
+        owners = HeartbeatOwners(store, lease_seconds)
+    engine = Engine(store, backend, run_expiry_seconds=run_expiry_seconds, owners=owners,
+                    watch_seconds=min(0.25, lease_seconds / 4))
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         recovered = engine.recover()
         if recovered:
             log.warning("%d run(s) left in flight by a server that stopped were marked failed", recovered)
+        engine.watch()
         try:
             yield
         finally:

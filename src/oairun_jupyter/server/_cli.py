@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", type=_not_empty("host"), default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8765, help="port (default 8765; 0 picks a free one)")
     serve.add_argument("--db", type=_not_empty("database path"), default=None, help="SQLite file (default: in the user data directory; "
-                                                  "':memory:' keeps nothing)")
+                       "':memory:' keeps nothing), or a postgresql://user@host:port/db URL for a team server "
+                       "shared by several processes")
     serve.add_argument("--backend", choices=("scripted", "chat-completions", "responses"), default="scripted",
                        help="what answers: scripted (offline, the default), chat-completions (any "
                             "OpenAI-compatible chat model) or responses (the Responses API and its hosted tools)")
@@ -74,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     from .._server_key import ensure_server_key, server_key_path
     from ._app import create_app
     from ._local import LocalServer, check_exposure
-    from ._store import Store, default_db_path
     from .backends import make_backend
+    from .stores import StoreError, default_db_path, open_store
 
     try:
         if args.no_auth:
@@ -98,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     db = args.db or default_db_path()
     try:
-        store = Store(db)
+        store = open_store(db)
+    except StoreError as error:
+        print(f"oairun-jupyter serve: {error}", file=sys.stderr)
+        return 2
     except (sqlite3.Error, OSError) as error:
         print(f"oairun-jupyter serve: cannot open the database {db} ({error}): give a file in a folder you "
               "can write with --db, or --db :memory: to keep nothing", file=sys.stderr)
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oairun-jupyter serve: cannot listen on {args.host} port {args.port} ({error.strerror or error}): "
               "choose another --port (0 picks a free one) or --host", file=sys.stderr)
         return 2
-    print(f"oairun-jupyter runs server ({args.backend} backend, database {db}) on {server.base_url}; "
+    print(f"oairun-jupyter runs server ({args.backend} backend, database {store.path}) on {server.base_url}; "
           f"key {key_source}", flush=True)
     server.start()
     try:

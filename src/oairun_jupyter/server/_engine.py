@@ -1,10 +1,13 @@
 """The run engine: a run's life from `queued` to its terminal status, and who hears of it.
 
 Each active run has a task on the server's event loop that asks the backend for turns. Every
-change is written to the store and published to the run's subscribers (open streams) as SSE
-bytes; a stream's segment ends at `requires_action` or at the terminal event. Status rules are
-the service's: one active run per thread, all pending tool calls answered at once, expiry of
-runs waiting for outputs, cancel through `cancelling`, token budgets ending `incomplete`.
+change is written to the store and published as a numbered event (see _events.py): to the
+streams open here at once, to the run's log for resumed streams and other server processes.
+Status rules are the service's: one active run per thread (kept by the database itself), all
+pending tool calls answered at once, expiry of runs waiting for outputs, cancel through
+`cancelling`, token budgets ending `incomplete`. A watcher task notices cancels made through
+other server processes on the same database and, on PostgreSQL, beats this server's heartbeat
+and ends the runs of servers that stopped beating.
 """
 
 from __future__ import annotations
@@ -12,38 +15,37 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any, AsyncIterator
 
 from ..protocol import ACTIVE_STATUSES, TERMINAL_STATUSES
 from ._errors import invalid, not_found
+from ._events import RunEvents, sse
+from ._heartbeats import HeartbeatOwners
 from ._ids import now
 from ._owners import RunOwners
-from ._store import Store
 from ._turn import Turn, usage_payload
 from .backends import Backend, BackendError, Finish, TurnContext, count_tokens
+from .stores import ActiveRunConflict, Store
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "sse"]
 
 log = logging.getLogger("oairun_jupyter.server")
-
-_END = b""  # marks the end of a stream segment in a subscriber queue
-
-
-def sse(event: str, data: Any) -> bytes:
-    return b"event: %s\ndata: %s\n\n" % (event.encode(),
-                                          json.dumps(data, separators=(",", ":"), allow_nan=False).encode())
 
 
 class Engine:
     """Starts, continues, cancels and expires runs; fans their events out to subscribers."""
 
     def __init__(self, store: Store, backend: Backend, *, run_expiry_seconds: int = 600,
-                 owners: RunOwners | None = None) -> None:
+                 owners: RunOwners | HeartbeatOwners | None = None, watch_seconds: float = 0.25) -> None:
         self.store = store
-        self.owners = owners or RunOwners(":memory:")  # who works on which run, for a shared file
+        self.owners = owners or RunOwners(":memory:")  # who works on which run, for a shared database
         self.backend = backend
         self.run_expiry_seconds = run_expiry_seconds
-        self._subscribers: dict[str, list[asyncio.Queue[bytes]]] = {}
+        self.watch_seconds = watch_seconds
+        self.events = RunEvents(store)
+        self._watcher: asyncio.Task[None] | None = None
+        self._last_beat = 0.0
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, dict[str, Any]] = {}  # runs being worked on: one dict shared by all
         self._deleted_threads: set[str] = set()  # their runs' last writes go nowhere
@@ -52,54 +54,32 @@ class Engine:
     # --- events ---------------------------------------------------------------------------
 
     def _publish(self, run_id: str, event: str, data: Any) -> None:
-        queues = self._subscribers.get(run_id)
-        if queues:
-            chunk = sse(event, data)
-            for queue in queues:
-                queue.put_nowait(chunk)
+        self.events.publish(run_id, event, data)
 
     def _end_segment(self, run_id: str) -> None:
-        for queue in self._subscribers.get(run_id, []):
-            queue.put_nowait(_END)
+        self.events.end_segment(run_id)
 
-    def subscribe(self, run_id: str) -> asyncio.Queue[bytes]:
+    def subscribe(self, run_id: str) -> asyncio.Queue:
         """A queue that receives the run's events from now on, until the segment ends."""
-        queue: asyncio.Queue[bytes] = asyncio.Queue()
-        self._subscribers.setdefault(run_id, []).append(queue)
-        return queue
+        return self.events.subscribe(run_id)
 
-    async def stream(self, run_id: str, queue: asyncio.Queue[bytes],
-                     first: list[bytes] = ()) -> AsyncIterator[bytes]:
-        """SSE bytes for one segment of the run, then `done`; batches what is already queued."""
-        try:
-            for chunk in first:
-                yield chunk
-            while True:
-                chunk = await queue.get()
-                batch = [chunk]
-                while chunk is not _END and not queue.empty():
-                    chunk = queue.get_nowait()
-                    batch.append(chunk)
-                ended = batch[-1] is _END
-                if ended:
-                    batch[-1] = b"event: done\ndata: [DONE]\n\n"
-                yield b"".join(batch)
-                if ended:
-                    return
-        finally:
-            queues = self._subscribers.get(run_id, [])
-            if queue in queues:
-                queues.remove(queue)
-            if not queues:
-                self._subscribers.pop(run_id, None)
+    def stream(self, run_id: str, queue: asyncio.Queue) -> AsyncIterator[bytes]:
+        """SSE bytes for one segment of the run, then `done`."""
+        return self.events.stream(run_id, queue)
+
+    def follow(self, run: dict[str, Any], after: int | None) -> AsyncIterator[bytes]:
+        """The run's events after number `after` (None: its current segment) to the segment's end,
+        whichever server process works on the run."""
+        return self.events.follow(run["id"], after, lambda: run["id"] in self._tasks,
+                                  lambda: self._live.get(run["id"]) or self.store.get("run", run["id"]))
 
     # --- runs -----------------------------------------------------------------------------
 
     def save_run(self, run: dict[str, Any], event: str | None = None) -> None:
+        if event:  # logged before the run is stored: a stream that sees the stored run settled has its event
+            self._publish(run["id"], event, run)
         if run["thread_id"] not in self._deleted_threads:
             self.store.put("run", run, run["thread_id"])
-        if event:
-            self._publish(run["id"], event, run)
 
     def delete_thread(self, thread_id: str) -> None:
         """A thread is about to be deleted: its run in progress is cancelled (its stream says so)
@@ -119,6 +99,8 @@ class Engine:
         return self._expire_if_due(self._recover_if_stranded(run))
 
     def _recover_if_stranded(self, run: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.owners, HeartbeatOwners):
+            return run  # on a shared PostgreSQL one survivor claims a dead server's runs (the watcher)
         if run["status"] in ("queued", "in_progress", "cancelling") and run["id"] not in self._tasks \
                 and not self.owners.is_alive(self.store.owner_of(run["id"])):
             self._end_stranded(run)
@@ -137,10 +119,21 @@ class Engine:
                 return run
         return None
 
-    def start(self, run: dict[str, Any]) -> None:
-        """Store a new (queued) run, announce it and start working on it."""
+    def start(self, run: dict[str, Any], rows: list[tuple[str, dict[str, Any], str | None]] = (),
+              first: list[tuple[str, Any]] = ()) -> None:
+        """Store a new (queued) run with the objects it brings (its additional messages, a new
+        thread) in one transaction, announce it (after the `first` events) and start working on it.
+        A 400 when the thread already has an active run: the database refuses a second one."""
         run["expires_at"] = run["created_at"] + self.run_expiry_seconds
-        self.save_run(run, "thread.run.created")
+        try:
+            self.store.put_many([*rows, ("run", run, run["thread_id"])])
+        except ActiveRunConflict:
+            active = self.active_run(run["thread_id"])
+            raise invalid(f"Thread {run['thread_id']} already has an active run"
+                          + (f" {active['id']}." if active else ".")) from None
+        for event, data in first:
+            self._publish(run["id"], event, data)
+        self._publish(run["id"], "thread.run.created", run)
         self._publish(run["id"], "thread.run.queued", run)
         self._launch(run)
 
@@ -178,6 +171,10 @@ class Engine:
         """Answer the pending calls: the tool step completes and the run goes on."""
         self.check_outputs(run, outputs)
         step = self._waiting_step(run)
+        run.update(status="queued", required_action=None)
+        if not self.store.transition(run, "requires_action"):  # answered (or cancelled) meanwhile elsewhere
+            status = (self.store.get("run", run["id"]) or {}).get("status", "deleted")
+            raise invalid(f"Runs in status \"{status}\" do not accept tool outputs.", "tool_outputs")
         answers = {o["tool_call_id"]: o["output"] for o in outputs}
         for call in step["step_details"]["tool_calls"]:
             if call["type"] == "function":
@@ -185,8 +182,7 @@ class Engine:
         step.update(status="completed", completed_at=now(), usage=usage_payload(0, 0))
         self.store.put("step", step, run["id"])
         self._publish(run["id"], "thread.run.step.completed", step)
-        run.update(status="queued", required_action=None)
-        self.save_run(run, "thread.run.queued")
+        self._publish(run["id"], "thread.run.queued", run)
         self._launch(run)
 
     def _waiting_step(self, run: dict[str, Any]) -> dict[str, Any]:
@@ -199,10 +195,13 @@ class Engine:
         if run["status"] in TERMINAL_STATUSES or run["status"] == "cancelling":
             raise invalid(f"Cannot cancel run with status '{run['status']}'.")
         if run["status"] in ("queued", "in_progress") and run["id"] not in self._tasks:
-            # another live server on the same database file works on it (another kernel's): its
-            # task would write over a cancel made here, so the cancel goes to that server
-            raise invalid(f"Run {run['id']} is being worked on by another server process on this database "
-                          "(another kernel's, or the CLI's): cancel it through that server.")
+            # another live server process on the same database works on it: the cancel is written
+            # to the database, where that server's watcher sees it and stops the run
+            expected, run["status"] = run["status"], "cancelling"
+            if not self.store.transition(run, expected):
+                status = (self.store.get("run", run["id"]) or {}).get("status", "deleted")
+                raise invalid(f"Cannot cancel run with status '{status}'.")
+            return dict(run)
         waiting = run["status"] == "requires_action"
         run["status"] = "cancelling"
         self.save_run(run, "thread.run.cancelling")
@@ -359,9 +358,12 @@ class Engine:
 
     def recover(self) -> int:
         """Runs left in flight by a server that died become terminal; returns how many. The runs
-        of another live server on the same database file (another kernel's) are left to it."""
-        stranded = [run for run in self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
-                    if not self.owners.is_alive(self.store.owner_of(run["id"]))]
+        of another live server on the same database (another kernel's, another worker's) are left to it."""
+        if isinstance(self.owners, HeartbeatOwners):
+            stranded = self.store.claim_stranded(self.owners.id, self.owners.dead_before())
+        else:
+            stranded = [run for run in self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
+                        if not self.owners.is_alive(self.store.owner_of(run["id"]))]
         for run in stranded:
             self._end_stranded(run)
         return len(stranded)
@@ -384,16 +386,50 @@ class Engine:
         if status == "failed":
             run["last_error"] = {"code": "server_error", "message":
                                  "The server stopped while this run was in progress; start a new run."}
-        self.save_run(run)
+        self.save_run(run, f"thread.run.{status}")  # a stream following the run from another server ends
+        self._end_segment(run["id"])
+
+    # --- the watcher ----------------------------------------------------------------------
+
+    def watch(self) -> None:
+        """Start watching for cancels made elsewhere and (PostgreSQL) for dead servers' runs."""
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.watch_seconds)
+            try:
+                self.watch_once()
+            except Exception:  # a database hiccup: the next round tries again
+                log.exception("the run watcher failed; it goes on")
+
+    def watch_once(self) -> None:
+        if isinstance(self.owners, HeartbeatOwners):
+            if time.monotonic() - self._last_beat >= self.owners.lease_seconds / 3:
+                self.owners.beat()
+                self._last_beat = time.monotonic()
+            for run in self.store.claim_stranded(self.owners.id, self.owners.dead_before()):
+                log.warning("run %s was left in flight by a server that stopped beating: it ends", run["id"])
+                self._end_stranded(run)
+        if self._tasks:
+            for run_id, status in self.store.statuses(list(self._tasks)).items():
+                live, task = self._live.get(run_id), self._tasks.get(run_id)
+                if status == "cancelling" and live is not None and task is not None and live["status"] != "cancelling":
+                    live["status"] = "cancelling"  # cancelled through another server process
+                    self._publish(run_id, "thread.run.cancelling", live)
+                    task.cancel()
 
     async def shutdown(self) -> None:
         """Stop every run's work; their runs end `failed` with a last_error that says why."""
         self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        self.events.flush()
         close = getattr(self.backend, "aclose", None)  # a backend's connections to its upstream
         if close is not None:
             await close()

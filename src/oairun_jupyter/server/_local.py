@@ -14,8 +14,8 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ._app import create_app
-from ._store import Store
 from .backends import make_backend
+from .stores import Store, open_store
 
 __all__ = ["LocalServer", "start_local_server", "check_exposure", "HEADER_READ_SECONDS", "GRACEFUL_SHUTDOWN_SECONDS"]
 
@@ -165,13 +165,13 @@ class LocalServer:
 
 def start_local_server(*, db: str | Path = ":memory:", backend: str = "scripted", port: int = 0,
                        poll_after_ms: int = 200, run_expiry_seconds: int = 600, server_key: str | None = None,
-                       **backend_options: Any) -> LocalServer:
+                       lease_seconds: float = 10.0, **backend_options: Any) -> LocalServer:
     """Start a runs server on 127.0.0.1 in a background thread and return it once it listens.
     With `server_key`, every request must carry it as its bearer key (the client's `api_key`).
 
     >>> server = start_local_server(pace=0)          # doctest: +SKIP
     >>> configure(base_url=server.base_url); ...; server.stop()
     """
-    app = create_app(Store(db), make_backend(backend, **backend_options), poll_after_ms=poll_after_ms,
-                     run_expiry_seconds=run_expiry_seconds, server_key=server_key)
+    app = create_app(open_store(db), make_backend(backend, **backend_options), poll_after_ms=poll_after_ms,
+                     run_expiry_seconds=run_expiry_seconds, server_key=server_key, lease_seconds=lease_seconds)
     return LocalServer(app, port=port).start()

@@ -10,7 +10,6 @@ from starlette.routing import Route
 
 from ..protocol import REASONING_EFFORTS, check_choice, check_metadata, check_tool_outputs, run_options
 from ._body import checked, read_body
-from ._engine import sse
 from ._errors import invalid, not_found
 from ._limits import RUN_LIMITS, THREAD_AND_RUN_LIMITS
 from ._pagination import page, page_params
@@ -43,16 +42,21 @@ def _check_tool_choice(body: dict[str, Any], assistant: dict[str, Any]) -> None:
 
 
 def _begin(request: Request, thread: dict[str, Any], assistant: dict[str, Any], body: dict[str, Any],
-           first: list[bytes] = ()) -> Response:
-    """Create the run and answer with it (polling) or with its event stream."""
+           rows: list = (), first: list = ()) -> Response:
+    """Create the run (with the objects it brings, in one transaction) and answer with it
+    (polling) or with its event stream."""
     engine = request.app.state.engine
     run = run_payload(thread["id"], assistant, body)
     if body.get("stream"):
         queue = engine.subscribe(run["id"])
-        engine.start(run)
-        return StreamingResponse(engine.stream(run["id"], queue, first), media_type="text/event-stream",
+        try:
+            engine.start(run, rows, first)
+        except BaseException:
+            engine.events.unsubscribe(run["id"], queue)
+            raise
+        return StreamingResponse(engine.stream(run["id"], queue), media_type="text/event-stream",
                                  headers=_SSE_HEADERS)
-    engine.start(run)
+    engine.start(run, rows, first)
     return JSONResponse(run, headers=_poll_headers(request))
 
 
@@ -74,11 +78,10 @@ async def create_run(request: Request) -> Response:
     assistant = _assistant(request, body)
     _check_tool_choice(body, assistant)
     rows = message_rows(thread["id"], body.get("additional_messages"), "additional_messages")
-    active = request.app.state.engine.active_run(thread["id"])
+    active = request.app.state.engine.active_run(thread["id"])  # expires or ends what is due first
     if active is not None:
         raise invalid(f"Thread {thread['id']} already has an active run {active['id']}.")
-    request.app.state.store.put_many(rows)
-    return _begin(request, thread, assistant, body)
+    return _begin(request, thread, assistant, body, rows)  # a run created meanwhile elsewhere: the database refuses
 
 
 async def create_thread_and_run(request: Request) -> Response:
@@ -92,9 +95,7 @@ async def create_thread_and_run(request: Request) -> Response:
     assistant = _assistant(request, body)
     _check_tool_choice(body, assistant)
     thread, rows = thread_rows(thread_body, "thread.")  # checked whole before the thread is stored
-    request.app.state.store.put_many(rows)
-    first = [sse("thread.created", thread)] if body.get("stream") else []
-    return _begin(request, thread, assistant, body, first)
+    return _begin(request, thread, assistant, body, rows, [("thread.created", thread)])
 
 
 async def list_runs(request: Request) -> JSONResponse:

@@ -1,0 +1,90 @@
+"""The team store: PostgreSQL (psycopg 3), shared by any number of server processes.
+
+The schema is the SQLite store's (same migrations); the statements are the same, with
+PostgreSQL's placeholders. Each statement commits on its own unless it is part of a transaction.
+A connection the database dropped (a restart, a failover) is opened again on the next statement.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from ._migrations import migrate
+from ._sql import Runner, SqlStore, StoreError
+
+__all__ = ["PostgresStore", "is_postgres_url", "shown_url"]
+
+_MIGRATION_LOCK = 0x6F61_6972_756E  # pg_advisory_xact_lock key: servers starting at once migrate one by one
+
+
+def is_postgres_url(db: object) -> bool:
+    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+
+
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresStore(SqlStore):
+    """Objects as JSON documents in PostgreSQL at `url` (postgresql://user@host:port/db)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError("a postgresql:// database needs psycopg: pip install 'oairun-jupyter[postgres]'") from None
+        self._psycopg = psycopg
+        self._url = url
+        self.path = shown_url(url)
+        self._lock = threading.Lock()
+        self._sql: dict[str, str] = {}
+        self._db = self._connect()
+        with self._session(transaction=True) as run:
+            run("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            self.upgraded_from = migrate(run, self.dialect, lambda name: run(
+                "SELECT to_regclass(?)", (name,)).fetchone()[0] is not None)
+
+    def _connect(self) -> Any:
+        try:
+            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        except self._psycopg.OperationalError as error:
+            # the driver's message names host and port, never the password
+            raise StoreError(f"cannot connect to {self.path}: {str(error).strip()}") from None
+
+    def _runner(self) -> Runner:
+        def run(sql: str, args: tuple[Any, ...] = ()) -> Any:
+            text = self._sql.get(sql)
+            if text is None:
+                text = self._sql[sql] = sql.replace("?", "%s")
+            return self._db.execute(text, args or None)
+        return run
+
+    @contextmanager
+    def _session(self, transaction: bool = False) -> Iterator[Runner]:
+        with self._lock:
+            if self._db.closed or self._db.broken:
+                self._db = self._connect()
+            if not transaction:
+                yield self._runner()
+                return
+            with self._db.transaction():
+                yield self._runner()
+
+    def _is_conflict(self, error: Exception) -> bool:
+        return isinstance(error, self._psycopg.errors.UniqueViolation) and \
+            error.diag.constraint_name == "one_active_run_per_thread"
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
