@@ -38,6 +38,16 @@ def _milliseconds(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.2 <= value <= 3600:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0.2 to 3600")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oairun-jupyter", description="oairun-jupyter tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -64,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-auth", action="store_true",
                        help="accept requests without a key (loopback only): any local user or "
                             "program can then drive the runs")
+    serve.add_argument("--lease-seconds", type=_seconds, default=10.0,
+                       help="PostgreSQL: a server process that has not beaten its heartbeat for this long "
+                            "is dead, and its runs in flight end failed (default 10)")
     serve.add_argument("--poll-after-ms", type=_milliseconds, default=200,
                        help="how long clients are asked to wait between polls (default 200)")
     return parser
@@ -107,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"oairun-jupyter serve: cannot open the database {db} ({error}): give a file in a folder you "
               "can write with --db, or --db :memory: to keep nothing", file=sys.stderr)
         return 2
-    app = create_app(store, backend, poll_after_ms=int(args.poll_after_ms), server_key=server_key, host=args.host)
+    app = create_app(store, backend, poll_after_ms=int(args.poll_after_ms), server_key=server_key, host=args.host,
+                     lease_seconds=args.lease_seconds)
     try:
         server = LocalServer(app, host=args.host, port=args.port)
     except OSError as error:  # in use, not an address of this machine, not allowed

@@ -170,11 +170,11 @@ class Engine:
     def submit(self, run: dict[str, Any], outputs: list[dict[str, str]]) -> None:
         """Answer the pending calls: the tool step completes and the run goes on."""
         self.check_outputs(run, outputs)
-        step = self._waiting_step(run)
         run.update(status="queued", required_action=None)
         if not self.store.transition(run, "requires_action"):  # answered (or cancelled) meanwhile elsewhere
             status = (self.store.get("run", run["id"]) or {}).get("status", "deleted")
             raise invalid(f"Runs in status \"{status}\" do not accept tool outputs.", "tool_outputs")
+        step = self._waiting_step(run)  # once the run is ours: another answer may have ended it
         answers = {o["tool_call_id"]: o["output"] for o in outputs}
         for call in step["step_details"]["tool_calls"]:
             if call["type"] == "function":

@@ -24,6 +24,7 @@ log = logging.getLogger("oairun_jupyter.server")
 
 DONE = b"event: done\ndata: [DONE]\n\n"
 DELTA_FLUSH_SECONDS = 0.05
+_SEGMENT_ENDS = TERMINAL_STATUSES | {"requires_action"}  # of thread.run.*, never of a step or message
 _END = (0, b"")  # marks the end of a segment in a subscriber queue
 Queue = asyncio.Queue  # of (sequence number, SSE bytes)
 
@@ -40,7 +41,7 @@ def _frame(seq: int, event: str, text: str) -> bytes:
 
 def ends_segment(event: str) -> bool:
     """Whether a stream's segment ends with this event (the run waits for outputs, or it ended)."""
-    return event == "thread.run.requires_action" or event.rsplit(".", 1)[-1] in TERMINAL_STATUSES
+    return event.startswith("thread.run.") and event[len("thread.run."):] in _SEGMENT_ENDS
 
 
 class RunEvents:

@@ -138,11 +138,40 @@ async def submit_tool_outputs(request: Request) -> Response:
     engine.check_outputs(run, outputs)  # a mistake is a 400, never a stream
     if body.get("stream"):
         queue = engine.subscribe(run["id"])
-        engine.submit(run, outputs)
+        try:
+            engine.submit(run, outputs)
+        except BaseException:  # answered meanwhile through another server process
+            engine.events.unsubscribe(run["id"], queue)
+            raise
         return StreamingResponse(engine.stream(run["id"], queue), media_type="text/event-stream",
                                  headers=_SSE_HEADERS)
     engine.submit(run, outputs)
     return JSONResponse(run, headers=_poll_headers(request))
+
+
+def _last_event_id(request: Request) -> int | None:
+    """Where a resumed stream starts: the `Last-Event-ID` header (what an EventSource sends when it
+    reconnects) or `?after=`; None joins the run's current segment."""
+    given = request.headers.get("last-event-id")
+    name = "Last-Event-ID"
+    if given is None:
+        given, name = request.query_params.get("after"), "after"
+    if given is None or given == "":
+        return None
+    if not given.isascii() or not given.isdigit() or len(given) > 18:
+        raise invalid(f"Invalid '{name}': expected the id of an event of this run's stream (a whole number), "
+                      f"got {given[:40]!r}.", name)
+    return int(given)
+
+
+async def stream_run(request: Request) -> Response:
+    """Not part of the protocol: the run's events as a stream, from the one after `Last-Event-ID`
+    (a dropped stream resumes) or from the start of its current segment, to the segment's end,
+    whichever server process works on the run."""
+    run = _run(request)
+    after = _last_event_id(request)
+    return StreamingResponse(request.app.state.engine.follow(run, after), media_type="text/event-stream",
+                             headers=_SSE_HEADERS)
 
 
 async def list_steps(request: Request) -> JSONResponse:
@@ -167,6 +196,7 @@ run_routes = [
     Route("/v1/threads/{thread_id}/runs/{run_id}", retrieve_run, methods=["GET"]),
     Route("/v1/threads/{thread_id}/runs/{run_id}", modify_run, methods=["POST"]),
     Route("/v1/threads/{thread_id}/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
+    Route("/v1/threads/{thread_id}/runs/{run_id}/stream", stream_run, methods=["GET"]),
     Route("/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs", submit_tool_outputs,
           methods=["POST"]),
     Route("/v1/threads/{thread_id}/runs/{run_id}/steps", list_steps, methods=["GET"]),
