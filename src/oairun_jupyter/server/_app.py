@@ -22,6 +22,7 @@ from ._owners import RunOwners
 from ._routes_models import model_routes
 from ._routes_objects import object_routes
 from ._routes_runs import run_routes
+from ._users import UserKeyMiddleware
 from .backends import Backend
 from .stores import Store
 
@@ -72,10 +73,11 @@ class BearerKeyMiddleware:
 
 def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
                run_expiry_seconds: int = 600, server_key: str | None = None, host: str = "127.0.0.1",
-               lease_seconds: float = 10.0) -> Starlette:
+               lease_seconds: float = 10.0, users: bool = False) -> Starlette:
     """The runs server as an ASGI app over `store`, answering with `backend`; `host` is the address
     it serves (the request gate refuses other Host names). On PostgreSQL, a server that has not
-    beaten its heartbeat for `lease_seconds` is dead and its runs in flight end."""
+    beaten its heartbeat for `lease_seconds` is dead and its runs in flight end. With `users`, each
+    request must carry a user's key (see _users.py) and `server_key` is not used."""
     if store.dialect == "sqlite":  # servers on one machine: file locks tell at once who lives
         owners: RunOwners | HeartbeatOwners = RunOwners(store.path)
     else:
@@ -106,7 +108,9 @@ def create_app(store: Store, backend: Backend, *, poll_after_ms: int = 200,
     app.state.engine = engine
     app.state.backend = backend
     app.state.poll_after_ms = poll_after_ms
-    if server_key:
+    if users:
+        app.add_middleware(UserKeyMiddleware, store=store)
+    elif server_key:
         app.add_middleware(BearerKeyMiddleware, key=server_key)
     app.add_middleware(RequestGate, host=host)  # added last: the outermost, it sees requests first
     return app

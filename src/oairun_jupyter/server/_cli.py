@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="environment variable holding the key clients must send; when it is "
                             "unset, the key in the user's server-key file (made on first start, "
                             "0600; this user's clients read it on their own)")
+    serve.add_argument("--users", action="store_true",
+                       help="a team server: every request must carry the key of a user made with "
+                            "'oairun-jupyter users add NAME', and each user sees only their own assistants and threads")
     serve.add_argument("--no-auth", action="store_true",
                        help="accept requests without a key (loopback only): any local user or "
                             "program can then drive the runs")
@@ -79,26 +82,80 @@ def _parser() -> argparse.ArgumentParser:
                             "is dead, and its runs in flight end failed (default 10)")
     serve.add_argument("--poll-after-ms", type=_milliseconds, default=200,
                        help="how long clients are asked to wait between polls (default 200)")
+    users = commands.add_parser("users", help="the users of a team server (serve --users) and their keys")
+    users.add_argument("--db", type=_not_empty("database"), default=None,
+                       help="the team server's database (a postgresql:// URL, or a SQLite file; default: the "
+                            "file in the user data directory)")
+    actions = users.add_subparsers(dest="action", required=True)
+    actions.add_parser("add", help="add a user and print their new key (shown once)").add_argument("name")
+    actions.add_parser("remove", help="remove a user: their key stops working").add_argument("name")
+    actions.add_parser("list", help="the users' names")
     return parser
+
+
+def _open_store(db: object, command: str):
+    """The store, or None after saying on stderr why it cannot be opened."""
+    from .stores import StoreError, open_store
+
+    try:
+        return open_store(db)
+    except StoreError as error:
+        print(f"oairun-jupyter {command}: {error}", file=sys.stderr)
+    except (sqlite3.Error, OSError) as error:
+        print(f"oairun-jupyter {command}: cannot open the database {db} ({error}): give a file in a folder you "
+              "can write with --db, or --db :memory: to keep nothing", file=sys.stderr)
+    return None
+
+
+def _users(args: argparse.Namespace) -> int:
+    from ._users import add_user, check_user_name
+    from .stores import default_db_path
+
+    store = _open_store(args.db or default_db_path(), "users")
+    if store is None:
+        return 2
+    try:
+        if args.action == "list":
+            for name in store.users():
+                print(name)
+        elif args.action == "add":
+            print(add_user(store, args.name))
+        elif not store.remove_user(check_user_name(args.name)):
+            raise ValueError(f"there is no user named {args.name!r}")
+    except ValueError as error:
+        print(f"oairun-jupyter users: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    return _users(args) if args.command == "users" else _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
     # loaded after parsing, so that `--help` and a usage error answer at once
     from .._server_key import ensure_server_key, server_key_path
     from ._app import create_app
     from ._local import LocalServer, check_exposure
     from .backends import make_backend
-    from .stores import StoreError, default_db_path, open_store
+    from .stores import default_db_path
 
     try:
-        if args.no_auth:
+        if args.users and args.no_auth:
+            raise ValueError("--users and --no-auth contradict each other: with --users every request needs "
+                             "a user's key")
+        if args.users:
+            server_key, key_source = None, "of each user (oairun-jupyter users add NAME)"
+        elif args.no_auth:
             server_key, key_source = None, "none: --no-auth, any local user can drive the runs"
         elif os.environ.get(args.server_key_env):
             server_key, key_source = os.environ[args.server_key_env], f"from ${args.server_key_env}"
         else:
             server_key, key_source = ensure_server_key(), f"in {server_key_path()} (read by your clients)"
-        check_exposure(args.host, server_key)
+        check_exposure(args.host, server_key, users=args.users)
         if args.backend != "scripted":
             if not args.upstream_base_url:
                 raise ValueError(f"--backend {args.backend} needs --upstream-base-url "
@@ -110,18 +167,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"oairun-jupyter serve: {error}", file=sys.stderr)
         return 2
-    db = args.db or default_db_path()
-    try:
-        store = open_store(db)
-    except StoreError as error:
-        print(f"oairun-jupyter serve: {error}", file=sys.stderr)
+    store = _open_store(args.db or default_db_path(), "serve")
+    if store is None:
         return 2
-    except (sqlite3.Error, OSError) as error:
-        print(f"oairun-jupyter serve: cannot open the database {db} ({error}): give a file in a folder you "
-              "can write with --db, or --db :memory: to keep nothing", file=sys.stderr)
-        return 2
+    if args.users and not store.users():
+        print("oairun-jupyter serve: no users yet, so every request is refused: add one with "
+              f"oairun-jupyter users --db {store.path} add NAME", file=sys.stderr, flush=True)
     app = create_app(store, backend, poll_after_ms=int(args.poll_after_ms), server_key=server_key, host=args.host,
-                     lease_seconds=args.lease_seconds)
+                     lease_seconds=args.lease_seconds, users=args.users)
     try:
         server = LocalServer(app, host=args.host, port=args.port)
     except OSError as error:  # in use, not an address of this machine, not allowed

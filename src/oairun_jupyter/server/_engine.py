@@ -120,13 +120,14 @@ class Engine:
         return None
 
     def start(self, run: dict[str, Any], rows: list[tuple[str, dict[str, Any], str | None]] = (),
-              first: list[tuple[str, Any]] = ()) -> None:
+              first: list[tuple[str, Any]] = (), user: str = "") -> None:
         """Store a new (queued) run with the objects it brings (its additional messages, a new
         thread) in one transaction, announce it (after the `first` events) and start working on it.
-        A 400 when the thread already has an active run: the database refuses a second one."""
+        A 400 when the thread already has an active run: the database refuses a second one. What
+        is stored belongs to `user` (a new thread above all)."""
         run["expires_at"] = run["created_at"] + self.run_expiry_seconds
         try:
-            self.store.put_many([*rows, ("run", run, run["thread_id"])])
+            self.store.put_many([*rows, ("run", run, run["thread_id"])], user=user)
         except ActiveRunConflict:
             active = self.active_run(run["thread_id"])
             raise invalid(f"Thread {run['thread_id']} already has an active run"

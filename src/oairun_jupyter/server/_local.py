@@ -24,13 +24,13 @@ HEADER_READ_SECONDS = 10.0  # a request's head must arrive within this, from its
 GRACEFUL_SHUTDOWN_SECONDS = 2
 
 
-def check_exposure(host: str, server_key: str | None) -> None:
-    """Refuse to listen beyond loopback without a server key: anyone could drive the runs."""
+def check_exposure(host: str, server_key: str | None, users: bool = False) -> None:
+    """Refuse to listen beyond loopback without a server key or users' keys: anyone could drive the runs."""
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = host == "localhost"
-    if not loopback and not server_key:
+    if not loopback and not server_key and not users:
         raise ValueError(f"refusing to listen on {host} without a server key: drop --no-auth, set "
                          "the environment variable OAIRUN_SERVER_KEY (clients then send it as their "
                          "API key), or listen on 127.0.0.1")
@@ -165,7 +165,7 @@ class LocalServer:
 
 def start_local_server(*, db: str | Path = ":memory:", backend: str = "scripted", port: int = 0,
                        poll_after_ms: int = 200, run_expiry_seconds: int = 600, server_key: str | None = None,
-                       lease_seconds: float = 10.0, **backend_options: Any) -> LocalServer:
+                       lease_seconds: float = 10.0, users: bool = False, **backend_options: Any) -> LocalServer:
     """Start a runs server on 127.0.0.1 in a background thread and return it once it listens.
     With `server_key`, every request must carry it as its bearer key (the client's `api_key`).
 
@@ -173,5 +173,5 @@ def start_local_server(*, db: str | Path = ":memory:", backend: str = "scripted"
     >>> configure(base_url=server.base_url); ...; server.stop()
     """
     app = create_app(open_store(db), make_backend(backend, **backend_options), poll_after_ms=poll_after_ms,
-                     run_expiry_seconds=run_expiry_seconds, server_key=server_key, lease_seconds=lease_seconds)
+                     run_expiry_seconds=run_expiry_seconds, server_key=server_key, lease_seconds=lease_seconds, users=users)
     return LocalServer(app, port=port).start()

@@ -20,6 +20,7 @@ from ._limits import ASSISTANT_LIMITS, THREAD_LIMITS
 from ._pagination import page, page_params
 from ._payloads import assistant_payload, message_payload, thread_payload
 from ._shapes import check_attachments, check_content_parts, check_response_format, check_tool_resources, check_tools
+from ._users import OWNED_KINDS, request_user
 
 __all__ = ["object_routes", "load", "message_rows", "thread_rows"]
 
@@ -28,8 +29,8 @@ _ASSISTANT_FIELDS = {"model", "name", "description", "instructions", "tools", "t
 
 
 def load(request: Request, kind: str, object_id: str, label: str | None = None) -> dict[str, Any]:
-    """The stored object or a 404 worded like the service's."""
-    found = request.app.state.store.get(kind, object_id)
+    """The stored object or a 404 worded like the service's (also when it is another user's)."""
+    found = request.app.state.store.get(kind, object_id, user=request_user(request) if kind in OWNED_KINDS else None)
     if found is None:
         raise not_found(label or kind, object_id)
     return found
@@ -57,7 +58,7 @@ def _listing(request: Request, items_of) -> JSONResponse:
 def _delete(request: Request, kind: str) -> JSONResponse:
     """Delete a top-level object (and what lies under it) named by the path's `{kind}_id`."""
     object_id = request.path_params[f"{kind}_id"]
-    if not request.app.state.store.delete(kind, object_id):
+    if not request.app.state.store.delete(kind, object_id, user=request_user(request)):
         raise not_found(kind, object_id)
     return JSONResponse({"id": object_id, "object": f"{kind}.deleted", "deleted": True})
 
@@ -66,11 +67,13 @@ def _delete(request: Request, kind: str) -> JSONResponse:
 
 async def create_assistant(request: Request) -> JSONResponse:
     body = _check_assistant(await read_body(request, _ASSISTANT_FIELDS, ("model",), ASSISTANT_LIMITS))
-    return JSONResponse(request.app.state.store.put("assistant", assistant_payload(body)))
+    return JSONResponse(request.app.state.store.put("assistant", assistant_payload(body),
+                                                    user=request_user(request) or ""))
 
 
 async def list_assistants(request: Request) -> JSONResponse:
-    return _listing(request, lambda order: request.app.state.store.children("assistant", None, order))
+    return _listing(request, lambda order: request.app.state.store.children("assistant", None, order,
+                                                                            user=request_user(request)))
 
 
 async def retrieve_assistant(request: Request) -> JSONResponse:
@@ -142,7 +145,7 @@ def thread_rows(body: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any],
 async def create_thread(request: Request) -> JSONResponse:
     body = await read_body(request, {"messages", "tool_resources", "metadata"}, limits=THREAD_LIMITS)
     thread, rows = thread_rows(body)
-    request.app.state.store.put_many(rows)
+    request.app.state.store.put_many(rows, user=request_user(request) or "")
     return JSONResponse(thread)
 
 

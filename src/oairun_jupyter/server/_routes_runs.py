@@ -16,6 +16,7 @@ from ._pagination import page, page_params
 from ._payloads import run_payload
 from ._routes_objects import load, message_rows, thread_rows
 from ._shapes import check_response_format, check_tool_choice, check_tool_resources, check_tools
+from ._users import request_user
 
 __all__ = ["run_routes"]
 
@@ -50,13 +51,13 @@ def _begin(request: Request, thread: dict[str, Any], assistant: dict[str, Any], 
     if body.get("stream"):
         queue = engine.subscribe(run["id"])
         try:
-            engine.start(run, rows, first)
+            engine.start(run, rows, first, user=request_user(request) or "")
         except BaseException:
             engine.events.unsubscribe(run["id"], queue)
             raise
         return StreamingResponse(engine.stream(run["id"], queue), media_type="text/event-stream",
                                  headers=_SSE_HEADERS)
-    engine.start(run, rows, first)
+    engine.start(run, rows, first, user=request_user(request) or "")
     return JSONResponse(run, headers=_poll_headers(request))
 
 
