@@ -2,7 +2,8 @@
 
 Every event of a run gets the run's next sequence number (the SSE `id`). It goes to this
 process's subscribers at once and to the run's event log in the store: deltas in batches (within
-`DELTA_FLUSH_SECONDS`), every other event at once together with the deltas before it. From the
+`DELTA_FLUSH_SECONDS`), other events when the event loop's current step ends, and an event that
+ends a segment at once, before the run's new status is stored. From the
 log a dropped stream resumes (`Last-Event-ID`) and a stream served by one server process follows
 a run executed by another. A segment (what one streaming request gets) ends at
 `thread.run.requires_action` or at the run's terminal event.
@@ -69,10 +70,11 @@ class RunEvents:
             chunk = _frame(seq, event, text)
             for queue in queues:
                 queue.put_nowait((seq, chunk))
-        if not event.endswith(".delta"):
+        if ends_segment(event):  # logged before the run is stored as settled (see `follow`)
             self.flush()
-        elif self._flush_soon is None:
-            self._flush_soon = asyncio.get_running_loop().call_later(DELTA_FLUSH_SECONDS, self.flush)
+        elif self._flush_soon is None:  # the rest in batches: a delta soon, anything else at once after this step
+            delay = DELTA_FLUSH_SECONDS if event.endswith(".delta") else 0
+            self._flush_soon = asyncio.get_running_loop().call_later(delay, self.flush)
 
     def flush(self) -> None:
         """Write every pending event to the log."""

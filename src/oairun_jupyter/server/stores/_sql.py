@@ -218,9 +218,12 @@ class SqlStore:
     def append_events(self, run_id: str, events: list[tuple[int, str, str]]) -> None:
         """Append (sequence number, event name, JSON data) rows to the run's event log."""
         with self._session(transaction=True) as run:
-            for seq, event, data in events:
-                run("INSERT INTO run_events (run_id, seq, event, data) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (run_id, seq) DO NOTHING", (run_id, seq, event, data))
+            for start in range(0, len(events), 500):  # one statement per 500 rows: one round trip each
+                batch = events[start:start + 500]
+                rows = ", ".join("(?, ?, ?, ?)" for _ in batch)
+                run(f"INSERT INTO run_events (run_id, seq, event, data) VALUES {rows} "
+                    "ON CONFLICT (run_id, seq) DO NOTHING",
+                    tuple(value for seq, event, data in batch for value in (run_id, seq, event, data)))
 
     def events_after(self, run_id: str, seq: int, limit: int = 5000) -> list[tuple[int, str, str]]:
         """The run's logged events after sequence number `seq`, in order."""
