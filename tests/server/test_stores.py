@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,11 @@ def _run(run_id: str, thread_id: str, status: str, created_at: int = 1_795_000_0
 def test_a_database_file_of_release_0_1_0_opens_upgraded_and_works(tmp_path):
     db = tmp_path / "runs.sqlite3"
     shutil.copy(RELEASE_0_1_0, db)
-    with sqlite3.connect(db) as raw:  # as a server killed mid-run left it, and a race the old check allowed
+    with sqlite3.connect(db) as raw:
+        # the file's waiting run expired 600 s after the file was made: it waits for 600 s from now
+        raw.execute("UPDATE objects SET payload = json_set(payload, '$.expires_at', ?) WHERE kind = 'run' AND "
+                    "json_extract(payload, '$.status') = 'requires_action'", (int(time.time()) + 600,))
+        # as a server killed mid-run left it, and a race the old check allowed
         (completed_thread,) = raw.execute("SELECT parent FROM objects WHERE kind = 'run' AND "
                                           "json_extract(payload, '$.status') = 'completed'").fetchone()
         for n, created in enumerate((1_795_000_001, 1_795_000_002)):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from ._open import open_store
 from ._sql import ActiveRunConflict, SqlStore, StoreError
 from .postgres import PostgresStore, is_postgres_url
 from .sqlite import SQLiteStore, default_db_path
@@ -13,9 +12,3 @@ __all__ = ["open_store", "Store", "SQLiteStore", "PostgresStore", "ActiveRunConf
 
 Store = SqlStore  # the interface both stores implement
 
-
-def open_store(db: str | Path = ":memory:") -> SqlStore:
-    """The store for `db`: a postgresql:// URL, a SQLite file path, or ":memory:"."""
-    if is_postgres_url(db):
-        return PostgresStore(str(db))
-    return SQLiteStore(db)
