@@ -135,3 +135,16 @@ def test_the_users_command_adds_lists_and_removes_users_with_keys_stored_hashed(
     assert cli("list").stdout.split() == []
     missing = cli("remove", "ana")
     assert missing.returncode == 2 and "no user named 'ana'" in missing.stderr
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0", "--no-auth"], ["users", "list"]])
+def test_an_unreachable_database_is_named_without_its_password(command):
+    from ..support.sockets import free_port
+
+    url = f"postgresql://ana:pw-never-shown@127.0.0.1:{free_port()}/team"  # nothing listens there
+    args = [*command[:1], "--db", url, *command[1:]]
+    done = subprocess.run([sys.executable, "-m", "oairun_jupyter.server", *args],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "cannot connect to postgresql://ana:***@127.0.0.1" in done.stderr
+    assert "pw-never-shown" not in done.stdout + done.stderr
