@@ -95,7 +95,8 @@ export function emphasisMarks(text) {
 export function plainTextReason(text) {
   if (text.length > MAX_MARKDOWN_CHARS) return `longer than ${MAX_MARKDOWN_CHARS.toLocaleString("en")} characters`;
   if (nestingDepth(text) > MAX_NESTING) return `nested deeper than ${MAX_NESTING} levels`;
-  if (emphasisMarks(text) > MAX_EMPHASIS_MARKS) {
+  // marks inside math ($x_1 + x_2$) are the formula's, never emphasis: counted again without it
+  if (emphasisMarks(text) > MAX_EMPHASIS_MARKS && emphasisMarks(extractMath(text).text) > MAX_EMPHASIS_MARKS) {
     return `more than ${MAX_EMPHASIS_MARKS.toLocaleString("en")} emphasis marks (*, _ or ~) outside code`;
   }
   return null;

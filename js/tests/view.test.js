@@ -175,6 +175,19 @@ test("math is kept as written and shown as MathML, code is highlighted, prices a
   assert.equal(hostile.querySelector(".oairun-math-source").textContent, "$\\href{javascript:alert(1)}{x}$");
 });
 
+test("underscores inside math do not count as emphasis marks: a formula-heavy answer still renders", async () => {
+  const { plainTextReason, MAX_EMPHASIS_MARKS } = await import("../markdown.js");
+  const formulas = "$x_1 + x_2 + x_3$ and \\(a_i b_j\\) ".repeat(Math.ceil(MAX_EMPHASIS_MARKS / 5) + 10);
+  assert.equal(plainTextReason(formulas), null);
+  const box = document.createElement("div");
+  box.append(renderMarkdownNodes(formulas.slice(0, 200)));
+  assert.ok(box.querySelector(".oairun-math"), "rendered as math");
+  const emphasis = "_a_ *b* ".repeat(Math.ceil(MAX_EMPHASIS_MARKS / 4) + 10); // outside math: still counted
+  assert.match(plainTextReason(emphasis), /emphasis marks/);
+  const mixed = `$x_1$ ${"_".repeat(MAX_EMPHASIS_MARKS + 1)}`;
+  assert.match(plainTextReason(mixed), /emphasis marks/);
+});
+
 test("a block that keeps growing past the live limit streams as plain text, then renders when it ends", async () => {
   const { StreamingMarkdown, MAX_LIVE_TAIL } = await import("../streaming.js");
   const box = document.createElement("div");

@@ -10,7 +10,7 @@ import pytest
 from oairun_jupyter.magics import InterpolationError, interpolate
 
 NAMESPACE = {"city": "Paris", "d": {"a": 1, 0: "zero"}, "n": 1234567, "x": 2.5, "cities": ["Oslo", "Rome"],
-             "when": datetime.date(2026, 1, 2), "a": 1, "b": 2}
+             "when": datetime.date(2026, 1, 2), "a": 1, "b": 2, "w": 6, "p": 2}
 
 
 @pytest.mark.parametrize("typed, sent", [
@@ -26,6 +26,8 @@ NAMESPACE = {"city": "Paris", "d": {"a": 1, 0: "zero"}, "n": 1234567, "x": 2.5, 
     ("{} {0} {1.5} {if} {None} {{ and }} }{", None),
     (r"$\frac{a}{b}$, $\mathbf{x}$, $x^{n}$, $x_{a}$, $\alpha_{b}$, \begin{align} x \end{align}", None),
     ("{{city} and {city}}", "{Paris and Paris}"),
+    ("{x:{w}} {x:{w}.{p}f}|", "{x:{w}} {x:{w}.{p}f}|".format(x=2.5, w=6, p=2)),  # nested specs, as str.format
+    ("echo ${HOME} ${city} `${a}`", None),  # a shell's or a template's, not ours
 ])
 def test_what_is_filled_and_what_is_sent_as_typed(typed, sent):
     assert interpolate(typed, NAMESPACE) == (typed if sent is None else sent)
@@ -38,6 +40,7 @@ def test_what_is_filled_and_what_is_sent_as_typed(typed, sent):
     ("{city.nope}", "could not fill {city.nope} (AttributeError"),
     ("{x:bad}", "could not fill {x:bad} (ValueError"),
     ("{nobody.attr}", "no variable 'nobody' is defined"),
+    ("{x:{nobody}}", "could not fill {x:{nobody}} (KeyError: 'nobody')"),
 ])
 def test_a_placeholder_that_cannot_be_filled_is_one_error_naming_it(typed, named):
     with pytest.raises(InterpolationError) as raised:

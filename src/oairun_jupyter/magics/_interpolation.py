@@ -2,8 +2,9 @@
 
 A prompt is prose with JSON, dicts and LaTeX pasted into it, so only a placeholder that names a
 notebook variable is filled: `{name}`, `{name.attr}`, `{name[key]}` (chained as in `str.format`),
-with an optional `!r`/`!s`/`!a` and format spec. Every other brace is left as typed: `{"a": 1}`,
-`{}`, `{0}`, `\\frac{1}{3}`, `x^{n}`. `{{name}}` is the literal text `{name}`.
+with an optional `!r`/`!s`/`!a` and format spec (which may itself hold `{name}`s: `{x:{width}}`).
+Every other brace is left as typed: `{"a": 1}`, `{}`, `{0}`, `\\frac{1}{3}`, `x^{n}`, a shell's
+or a template's `${HOME}`. `{{name}}` is the literal text `{name}`.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ from typing import Any, Mapping
 __all__ = ["interpolate", "InterpolationError"]
 
 # {name}, {name.attr}, {name[key]}, chained, then !r and :spec; or the same inside {{ }}
+_SPEC_PART = r"(?:[^{}'\",]|\{[^\W\d]\w*\})"  # a spec's character, or a nested {name} ({x:{width}})
 _PLACEHOLDER = re.compile(
     r"(?P<open>\{\{?)(?P<name>[^\W\d]\w*)(?P<chain>(?:\.[^\W\d]\w*|\[[^\[\]{}]+\])*)"
-    r"(?:!(?P<conversion>[rsa]))?(?::(?P<spec>(?! [^<>=^])[^{}'\",]*(?:,(?! )[^{}'\",]*)*))?(?P<close>\}\}?)")
+    rf"(?:!(?P<conversion>[rsa]))?(?::(?P<spec>(?! [^<>=^]){_SPEC_PART}*(?:,(?! ){_SPEC_PART}*)*))?(?P<close>\}}\}}?)")
+_NESTED = re.compile(r"\{([^\W\d]\w*)\}")
 # a spec is what format() takes (.2f, >10, %Y-%m-%d, ","): one with quotes, ", " or a leading
 # space (other than a space fill) is a dict or a set typed in the prompt ({a: 1, b: 2}), left as is
 _CHAIN = re.compile(r"\.([^\W\d]\w*)|\[([^\[\]{}]+)\]")
 # a brace group right after a LaTeX command (\frac{, \mathbf{), a superscript (^{), another group
 # (}{) or a subscript of one letter or command (x_{, \alpha_{) is LaTeX, not a placeholder; a
-# word's underscore (report_{name}) is not
-_LATEX_BEFORE = re.compile(r"(?:\\[A-Za-z]+\*?|\^|\}|(?:(?<!\w)\w|\\[A-Za-z]+|\})_)$")
+# word's underscore (report_{name}) is not; after a dollar (${HOME}) it is a shell's or a template's
+_LATEX_BEFORE = re.compile(r"(?:\\[A-Za-z]+\*?|\^|\}|\$|(?:(?<!\w)\w|\\[A-Za-z]+|\})_)$")
 _LOOK_BACK = 40  # characters before a brace that _LATEX_BEFORE reads
 
 
@@ -51,7 +54,8 @@ def _filled(placeholder: str, match: re.Match[str], namespace: Mapping[str, Any]
         conversion = match["conversion"]
         if conversion:
             value = {"r": repr, "s": str, "a": ascii}[conversion](value)
-        return format(value, match["spec"] or "")
+        spec = _NESTED.sub(lambda inner: str(namespace[inner[1]]), match["spec"] or "")
+        return format(value, spec)
     except Exception as error:  # the user's values: a missing key, a bad spec, a __format__ that raises
         raise InterpolationError(f"could not fill {placeholder} ({type(error).__name__}: {error}); write "
                                  f"{{{placeholder}}} for the literal text, or use --raw") from None
