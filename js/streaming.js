@@ -6,6 +6,7 @@
 import { renderMarkdownNodes } from "./markdown.js";
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const LIST_ITEM = /^ {0,3}([-+*]|\d{1,9}[.)])([ \t]|$)/;
 /** A growing block longer than this (a long list or table, a paragraph with no blank line) is
  * shown as plain text until it ends: rendering it afresh every frame would cost more each frame.
  * It is rendered as Markdown once it ends, and with the whole message when the message ends. */
@@ -24,6 +25,7 @@ export class StreamingMarkdown {
     this.scanned = 0; // lines before this offset were read for block ends
     this.fence = null; // the fence open at `scanned`
     this.lastBlank = false; // the line before `scanned` was blank
+    this.listBlock = null; // whether the growing block is a list (null: it has no line yet)
     this.tail = document.createElement("div");
     this.tail.className = "oairun-tail";
     this.container.replaceChildren(this.tail);
@@ -65,8 +67,13 @@ export class StreamingMarkdown {
       const line = text.slice(this.scanned, newline);
       const opener = FENCE.exec(line)?.[1];
       const inFence = this.fence != null;
-      if (!inFence && this.lastBlank && line.trim() !== "" && !/^[ \t]/.test(line) && this.scanned > this.stable) {
+      const item = LIST_ITEM.test(line);
+      if (!inFence && this.lastBlank && line.trim() !== "" && !/^[ \t]/.test(line) && this.scanned > this.stable
+          && !(item && this.listBlock)) { // a loose list's next item is the same list: it goes on growing
         end = this.scanned; // a new block starts here: everything before it is finished
+        this.listBlock = item;
+      } else if (this.listBlock === null && !inFence && line.trim() !== "") {
+        this.listBlock = item;
       }
       if (inFence) {
         if (opener && opener[0] === this.fence[0] && opener.length >= this.fence.length) this.fence = null;

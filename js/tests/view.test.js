@@ -201,3 +201,26 @@ test("a block that keeps growing past the live limit streams as plain text, then
   assert.equal(box.querySelectorAll(".oairun-block li").length, 2000); // the block ended: rendered once
   assert.equal(box.querySelector(".oairun-tail").textContent.trim(), "after");
 });
+
+test("a loose list streams as one list (its items are not cut into lists of their own), then blocks go on", async () => {
+  const { StreamingMarkdown } = await import("../streaming.js");
+  const box = document.createElement("div");
+  const stream = new StreamingMarkdown(box);
+  const text = "Steps:\n\n1. load\n\n2. clean\n\n   still step two\n\n3. fit\n\nDone.\n\n- a\n\n- b\n";
+  const holder = (word) => [...box.querySelectorAll("li")].find((li) => li.textContent.trim().split(/\s/)[0] === word)
+    ?.closest(".oairun-block, .oairun-tail");
+  let shown = "";
+  for (const piece of text.match(/[^]{1,3}/g)) {
+    shown += piece;
+    stream.update(shown);
+    if (holder("fit")) { // mid-stream: every item of the list in the one block that holds the list
+      assert.equal(holder("load"), holder("fit"), `a list cut apart at ${JSON.stringify(shown)}`);
+      assert.equal(holder("clean"), holder("fit"));
+    }
+  }
+  assert.equal(holder("a"), holder("b"));
+  assert.notEqual(holder("fit"), holder("b")); // "Done." ended the first list's block
+  const fresh = document.createElement("div");
+  fresh.append(renderMarkdownNodes(text));
+  assert.equal(box.textContent.replace(/\s+/g, " ").trim(), fresh.textContent.replace(/\s+/g, " ").trim());
+});
