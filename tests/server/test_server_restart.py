@@ -125,13 +125,14 @@ def _as_if_the_server_died_during(db, run_id: str, status: str, message_status: 
         back = {**run, "status": status, "completed_at": None, "expires_at": run["created_at"] + 600}
         with sqlite3.connect(db) as raw:
             raw.execute("UPDATE objects SET payload = ?, status = ? WHERE id = ?", (json.dumps(back), status, run_id))
-        for step in store.children("step", run_id):
-            store.put("step", {**step, "status": "in_progress", "completed_at": None}, run_id)
-        for message in store.children("message", run["thread_id"]):
-            if message["run_id"] == run_id:
-                store.put("message", {**message, "status": message_status,
-                                      "completed_at": None if message_status == "in_progress" else message["completed_at"]},
-                          run["thread_id"])
+        rows = [{**step, "status": "in_progress", "completed_at": None} for step in store.children("step", run_id)]
+        rows += [{**message, "status": message_status,
+                  "completed_at": None if message_status == "in_progress" else message["completed_at"]}
+                 for message in store.children("message", run["thread_id"]) if message["run_id"] == run_id]
+        with sqlite3.connect(db) as raw:
+            for row in rows:
+                raw.execute("UPDATE objects SET payload = ?, status = ? WHERE id = ?",
+                            (json.dumps(row), row["status"], row["id"]))
     finally:
         store.close()
 

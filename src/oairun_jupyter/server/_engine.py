@@ -45,7 +45,8 @@ class Engine:
         self.watch_seconds = watch_seconds
         self.events = RunEvents(store)
         self._watcher: asyncio.Task[None] | None = None
-        self._last_beat = 0.0
+        self._let_go: set[str] = set()  # runs ended by another server while this one worked on them
+        self._unsaved: dict[str, str] = {}  # runs whose end could not be stored (the database was away)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, dict[str, Any]] = {}  # runs being worked on: one dict shared by all
         self._deleted_threads: set[str] = set()  # their runs' last writes go nowhere
@@ -53,8 +54,8 @@ class Engine:
 
     # --- events ---------------------------------------------------------------------------
 
-    def _publish(self, run_id: str, event: str, data: Any) -> None:
-        self.events.publish(run_id, event, data)
+    def _publish(self, run_id: str, event: str, data: Any, thread_id: str | None = None) -> None:
+        self.events.publish(run_id, event, data, logged=thread_id not in self._deleted_threads)
 
     def _end_segment(self, run_id: str) -> None:
         self.events.end_segment(run_id)
@@ -75,11 +76,16 @@ class Engine:
 
     # --- runs -----------------------------------------------------------------------------
 
-    def save_run(self, run: dict[str, Any], event: str | None = None) -> None:
-        if event:  # logged before the run is stored: a stream that sees the stored run settled has its event
-            self._publish(run["id"], event, run)
+    def save_run(self, run: dict[str, Any], event: str | None = None) -> bool:
+        """Store the run and publish `event`; False (and no event) when the store refused the
+        change: the run ended, or is being cancelled, through another server."""
         if run["thread_id"] not in self._deleted_threads:
-            self.store.put("run", run, run["thread_id"])
+            if not self.store.put_run("run", run, run["thread_id"]):
+                log.info("run %s: %s not stored, the run changed elsewhere", run["id"], run["status"])
+                return False
+        if event:
+            self._publish(run["id"], event, run, run["thread_id"])
+        return True
 
     def delete_thread(self, thread_id: str) -> None:
         """A thread is about to be deleted: its run in progress is cancelled (its stream says so)
@@ -192,27 +198,32 @@ class Engine:
         return steps[-1]
 
     def cancel(self, run: dict[str, Any]) -> dict[str, Any]:
-        """Move the run to `cancelling`; it reaches `cancelled` as soon as its work stops."""
-        if run["status"] in TERMINAL_STATUSES or run["status"] == "cancelling":
-            raise invalid(f"Cannot cancel run with status '{run['status']}'.")
-        if run["status"] in ("queued", "in_progress") and run["id"] not in self._tasks:
-            # another live server process on the same database works on it: the cancel is written
-            # to the database, where that server's watcher sees it and stops the run
-            expected, run["status"] = run["status"], "cancelling"
-            if not self.store.transition(run, expected):
-                status = (self.store.get("run", run["id"]) or {}).get("status", "deleted")
+        """Move the run to `cancelling` (a compare-and-set on its stored status: a run answered,
+        started or ended meanwhile through another server is read again); it reaches `cancelled`
+        as soon as its work stops, here or in the server that works on it."""
+        for _ in range(20):
+            status = run["status"]
+            if status in TERMINAL_STATUSES or status == "cancelling":
                 raise invalid(f"Cannot cancel run with status '{status}'.")
-            return dict(run)
-        waiting = run["status"] == "requires_action"
+            if self.store.transition({**run, "status": "cancelling"}, status):
+                break
+            stored = self.store.get("run", run["id"])
+            if stored is None:
+                raise not_found("run", run["id"])
+            run = self._live.get(run["id"]) or stored
+        else:
+            raise invalid(f"Run {run['id']} changed too often to be cancelled now; try again.")
         run["status"] = "cancelling"
-        self.save_run(run, "thread.run.cancelling")
         task = self._tasks.get(run["id"])
         if task is not None and not task.done():
+            self._publish(run["id"], "thread.run.cancelling", run, run["thread_id"])
             task.cancel()
-        else:
+        elif status == "requires_action":  # no task works on a waiting run: it ends here
+            self._publish(run["id"], "thread.run.cancelling", run, run["thread_id"])
             answer = dict(run)
-            self._finalize_waiting(run, "cancelled", had_step=waiting)
+            self._finalize_waiting(run, "cancelled")
             return answer
+        # else another live server works on it: its watcher sees the cancel in the database
         return dict(run)
 
     def _finalize_waiting(self, run: dict[str, Any], status: str, had_step: bool = True) -> None:
@@ -223,7 +234,7 @@ class Engine:
                 if step["status"] == "in_progress":
                     step.update(status=status, **{f"{status}_at": stamp})
                     self.store.put("step", step, run["id"])
-                    self._publish(run["id"], f"thread.run.step.{status}", step)
+                    self._publish(run["id"], f"thread.run.step.{status}", step, run["thread_id"])
         run.update(status=status, required_action=None, **{f"{status}_at": stamp})
         self.save_run(run, f"thread.run.{status}")
         self._end_segment(run["id"])
@@ -271,7 +282,7 @@ class Engine:
             if run.get("max_prompt_tokens") and prompt > run["max_prompt_tokens"]:
                 return self._end(run, "incomplete", incomplete_details={"reason": "max_prompt_tokens"})
             turn = Turn(run, lambda kind, payload, parent: self._save(run, kind, payload, parent),
-                        lambda e, d: self._publish(run_id, e, d),
+                        lambda e, d: self._publish(run_id, e, d, run["thread_id"]),
                         self._completion_budget(run))
             finish = await self._consume(turn, context)
             self._add_usage(run, turn)
@@ -294,6 +305,10 @@ class Engine:
                 turn.finish_message("completed")
                 self._end(run, "completed")
         except asyncio.CancelledError:
+            if run_id in self._let_go:  # another server ended it: nothing of this work is written
+                self._let_go.discard(run_id)
+                self.events.end_segment(run_id)
+                return
             if turn is not None:  # a run stopped early used its prompt and what it wrote so far
                 self._add_usage(run, turn, prompt)
             if self._stopping:
@@ -306,7 +321,12 @@ class Engine:
             self._fail(run, turn, error.code, error.message)
         except Exception as error:  # a bug must not leave the run in_progress forever
             log.exception("run %s failed inside the server", run_id)
-            self._fail(run, turn, "server_error", f"The server failed: {type(error).__name__}.")
+            try:
+                self._fail(run, turn, "server_error", f"The server failed: {type(error).__name__}.")
+            except Exception:  # the database is away: the watcher ends the run once it is back
+                log.warning("run %s: its end could not be stored; it is stored when the database answers", run_id)
+                self._unsaved[run_id] = "The server lost its database while this run was in progress; start a new run."
+                self.events.end_segment(run_id)
 
     async def _consume(self, turn: Turn, context: TurnContext) -> str:
         events = self.backend.turn(context)
@@ -361,7 +381,7 @@ class Engine:
         """Runs left in flight by a server that died become terminal; returns how many. The runs
         of another live server on the same database (another kernel's, another worker's) are left to it."""
         if isinstance(self.owners, HeartbeatOwners):
-            stranded = self.store.claim_stranded(self.owners.id, self.owners.dead_before())
+            stranded = self.store.claim_stranded(self.owners.id, time.time())
         else:
             stranded = [run for run in self.store.of_kind_where_status("run", ("queued", "in_progress", "cancelling"))
                         if not self.owners.is_alive(self.store.owner_of(run["id"]))]
@@ -369,7 +389,8 @@ class Engine:
             self._end_stranded(run)
         return len(stranded)
 
-    def _end_stranded(self, run: dict[str, Any]) -> None:
+    def _end_stranded(self, run: dict[str, Any],
+                      reason: str = "The server stopped while this run was in progress; start a new run.") -> None:
         """End a run its dead server left in flight: `failed` (saying so), or `cancelled` if it was
         cancelling; its open step and message end with it."""
         stamp = now()
@@ -385,8 +406,7 @@ class Engine:
                 self.store.put("message", message, run["thread_id"])
         run.update(status=status, required_action=None, expires_at=None, **{f"{status}_at": stamp})
         if status == "failed":
-            run["last_error"] = {"code": "server_error", "message":
-                                 "The server stopped while this run was in progress; start a new run."}
+            run["last_error"] = {"code": "server_error", "message": reason}
         self.save_run(run, f"thread.run.{status}")  # a stream following the run from another server ends
         self._end_segment(run["id"])
 
@@ -405,20 +425,37 @@ class Engine:
                 log.exception("the run watcher failed; it goes on")
 
     def watch_once(self) -> None:
-        if isinstance(self.owners, HeartbeatOwners):
-            if time.monotonic() - self._last_beat >= self.owners.lease_seconds / 3:
-                self.owners.beat()
-                self._last_beat = time.monotonic()
-            for run in self.store.claim_stranded(self.owners.id, self.owners.dead_before()):
-                log.warning("run %s was left in flight by a server that stopped beating: it ends", run["id"])
+        if isinstance(self.owners, HeartbeatOwners):  # (its heartbeat beats on a thread of its own)
+            for run in self.store.claim_stranded(self.owners.id, time.time()):
+                log.warning("run %s was left in flight by a server whose lease ran out: it ends", run["id"])
                 self._end_stranded(run)
+        for run_id, reason in list(self._unsaved.items()):  # runs whose end the database missed
+            stored = self.store.get("run", run_id)
+            if stored is not None and stored["status"] not in TERMINAL_STATUSES:
+                self._end_stranded(stored, reason)
+            del self._unsaved[run_id]
         if self._tasks:
-            for run_id, status in self.store.statuses(list(self._tasks)).items():
-                live, task = self._live.get(run_id), self._tasks.get(run_id)
-                if status == "cancelling" and live is not None and task is not None and live["status"] != "cancelling":
-                    live["status"] = "cancelling"  # cancelled through another server process
-                    self._publish(run_id, "thread.run.cancelling", live)
+            stored = self.store.statuses(list(self._tasks))
+            for run_id, task in list(self._tasks.items()):
+                live, status = self._live.get(run_id), stored.get(run_id)
+                if live is None or task.done():
+                    continue
+                if status is None:  # its thread was deleted through another server
+                    self._deleted_threads.add(live["thread_id"])
                     task.cancel()
+                elif status in TERMINAL_STATUSES:  # ended by another server (this one was taken for dead)
+                    log.warning("run %s was ended by another server while this one worked on it: "
+                                "this work is dropped", run_id)
+                    self._let_go.add(run_id)
+                    task.cancel()
+                elif status == "cancelling" and live["status"] != "cancelling":
+                    live["status"] = "cancelling"  # cancelled through another server
+                    self._publish(run_id, "thread.run.cancelling", live, live["thread_id"])
+                    task.cancel()
+        # a run cancelled elsewhere just as its work here ended (its next status was refused)
+        for run in self.store.runs_owned(self.owners.id, "cancelling"):
+            if run["id"] not in self._tasks:
+                self._finalize_waiting(run, "cancelled")
 
     async def shutdown(self) -> None:
         """Stop every run's work; their runs end `failed` with a last_error that says why."""

@@ -25,6 +25,7 @@ log = logging.getLogger("oairun_jupyter.server")
 
 DONE = b"event: done\ndata: [DONE]\n\n"
 DELTA_FLUSH_SECONDS = 0.05
+_READ_AT_ONCE = 5000  # events read from the log in one query
 _SEGMENT_ENDS = TERMINAL_STATUSES | {"requires_action"}  # of thread.run.*, never of a step or message
 _END = (0, b"")  # marks the end of a segment in a subscriber queue
 Queue = asyncio.Queue  # of (sequence number, SSE bytes)
@@ -58,19 +59,22 @@ class RunEvents:
 
     # --- publishing -----------------------------------------------------------------------
 
-    def publish(self, run_id: str, event: str, data: Any) -> None:
+    def publish(self, run_id: str, event: str, data: Any, logged: bool = True) -> None:
+        """Number the event, send it to this process's streams of the run and (when `logged`: not
+        for a run whose thread was deleted) to its log."""
         seq = self._seq.get(run_id)
         if seq is None:  # the first event here in this segment: the log says where the run is
             seq = self.store.last_event_seq(run_id)
         seq = self._seq[run_id] = seq + 1
         text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-        self._pending.setdefault(run_id, []).append((seq, event, text))
+        if logged:
+            self._pending.setdefault(run_id, []).append((seq, event, text))
         queues = self._subscribers.get(run_id)
         if queues:
             chunk = _frame(seq, event, text)
             for queue in queues:
                 queue.put_nowait((seq, chunk))
-        if ends_segment(event):  # logged before the run is stored as settled (see `follow`)
+        if ends_segment(event):  # in the log as soon as the run is stored as settled (see `follow`)
             self.flush()
         elif self._flush_soon is None:  # the rest in batches: a delta soon, anything else at once after this step
             delay = DELTA_FLUSH_SECONDS if event.endswith(".delta") else 0
@@ -131,19 +135,24 @@ class RunEvents:
         finally:
             self.unsubscribe(run_id, queue)
 
-    def logged_after(self, run_id: str, after: int) -> list[tuple[int, str, str]]:
-        """The run's events numbered after `after`: those in the log, then those not written yet."""
-        events = self.store.events_after(run_id, after)
-        events += [event for event in self._pending.get(run_id, []) if event[0] > after]
-        return events
+    def logged_after(self, run_id: str, after: int) -> tuple[list[tuple[int, str, str]], bool]:
+        """The run's events numbered after `after` (those in the log, then those not written yet),
+        and whether that is all of them (a long log is read in parts)."""
+        events = self.store.events_after(run_id, after, _READ_AT_ONCE)
+        if len(events) == _READ_AT_ONCE:
+            return events, False
+        last = events[-1][0] if events else after
+        return events + [event for event in self._pending.get(run_id, []) if event[0] > last], True
 
     def segment_start(self, run_id: str) -> int:
         """Where a stream joining without a last event id starts: after the last answered
         `requires_action` (the current segment; the whole log when there is none)."""
-        events = self.logged_after(run_id, 0)
-        last = events[-1][0] if events else 0
-        waits = [seq for seq, event, _ in events if event == "thread.run.requires_action" and seq < last]
-        return waits[-1] if waits else 0
+        pending = self._pending.get(run_id, [])
+        last = max(self.store.last_event_seq(run_id), pending[-1][0] if pending else 0)
+        waits = self.store.event_seqs(run_id, "thread.run.requires_action")
+        waits += [seq for seq, event, _ in pending if event == "thread.run.requires_action"]
+        answered = [seq for seq in waits if seq < last]
+        return max(answered) if answered else 0
 
     async def follow(self, run_id: str, after: int | None, is_local: Callable[[], bool],
                      stored_run: Callable[[], dict[str, Any] | None]) -> AsyncIterator[bytes]:
@@ -152,29 +161,35 @@ class RunEvents:
         (`is_local()`) or by reading the log as another process writes it."""
         last = self.segment_start(run_id) if after is None else after
         queue = self.subscribe(run_id)  # before reading the log: nothing falls between the two
+        settled_seen = False
         try:
             while True:
-                # the run's state before the log: a server logs a run's event before it stores the
-                # run, so a run seen settled here has its last event in the log read next
                 run = stored_run()
+                events, complete = self.logged_after(run_id, last)
                 batch, ended = [], False
-                for seq, event, text in self.logged_after(run_id, last):
+                for seq, event, text in events:
                     batch.append(_frame(seq, event, text))
                     last = seq
                     if ends_segment(event):
                         ended = True
                         break
-                if not batch and (run is None or run["status"] in TERMINAL_STATUSES
-                                  or run["status"] == "requires_action"):
-                    if run is not None and last == 0:  # a run older than the log: its stored state
-                        batch.append(sse(f"thread.run.{run['status']}", run))
-                    ended = True
+                settled = run is None or run["status"] in TERMINAL_STATUSES or run["status"] == "requires_action"
+                if not batch and settled:
+                    # a server stores a run, then logs its event: a run seen settled twice with
+                    # nothing new logged in between has no event coming (a run older than the log)
+                    if settled_seen or run is None:
+                        if run is not None and last == 0:  # its stored state closes the segment
+                            batch.append(sse(f"thread.run.{run['status']}", run))
+                        ended = True
+                    settled_seen = True
                 if ended:
                     yield b"".join(batch) + DONE
                     return
                 if batch:
                     yield b"".join(batch)
-                if is_local():  # worked on here: the rest comes through the queue
+                if not complete:  # more in the log than one read gives: read on
+                    continue
+                if is_local() and not settled:  # worked on here: the rest comes through the queue
                     async for chunk in self.stream(run_id, queue, after=last):
                         yield chunk
                     return

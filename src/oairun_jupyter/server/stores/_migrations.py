@@ -48,12 +48,12 @@ def _end_extra_active_runs(run: Runner) -> None:
 
 
 def _v2_team(run: Runner, dialect: str) -> None:
-    """The team server: run status and owning user as columns, one active run per thread as a
-    constraint, the run event log, worker heartbeats and users."""
+    """The team server: the status (of runs, steps, messages) and owning user as columns, one
+    active run per thread as a constraint, the run event log, worker heartbeats and users."""
     run("ALTER TABLE objects ADD COLUMN status TEXT")
     run("ALTER TABLE objects ADD COLUMN user_id TEXT NOT NULL DEFAULT ''")
-    for run_id, payload in run("SELECT id, payload FROM objects WHERE kind = 'run'").fetchall():
-        run("UPDATE objects SET status = ? WHERE id = ?", (json.loads(payload).get("status"), run_id))
+    for object_id, payload in run("SELECT id, payload FROM objects WHERE kind IN ('run', 'step', 'message')").fetchall():
+        run("UPDATE objects SET status = ? WHERE id = ?", (json.loads(payload).get("status"), object_id))
     _end_extra_active_runs(run)
     run("CREATE UNIQUE INDEX one_active_run_per_thread ON objects (parent) "
         f"WHERE kind = 'run' AND status IN ({_ACTIVE})")
@@ -61,7 +61,7 @@ def _v2_team(run: Runner, dialect: str) -> None:
     run("CREATE INDEX objects_by_user ON objects (kind, user_id, created_at, seq)")
     run("CREATE TABLE run_events (run_id TEXT NOT NULL, seq BIGINT NOT NULL, event TEXT NOT NULL, "
         "data TEXT NOT NULL, PRIMARY KEY (run_id, seq))")
-    run("CREATE TABLE workers (id TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL)")
+    run("CREATE TABLE workers (id TEXT PRIMARY KEY, alive_until DOUBLE PRECISION NOT NULL)")
     run("CREATE TABLE users (name TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL)")
 
 

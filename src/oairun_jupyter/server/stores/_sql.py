@@ -20,15 +20,19 @@ __all__ = ["SqlStore", "ActiveRunConflict", "StoreError", "Runner"]
 Runner = Callable[..., Any]  # run(sql, args=()) -> a cursor; the statement's placeholders are `?`
 
 _TERMINAL = ", ".join(f"'{status}'" for status in sorted(TERMINAL_STATUSES))
-# A run never goes back from a terminal status, nor from `cancelling` to a status that is not
-# terminal: a worker that has not yet seen a cancel made through another server process must not
-# write over it (the cancel wins; the worker's own end of the run still lands).
+# A run, a step or a message never goes back from a final status (a server that was taken for
+# dead and ended by a survivor must not write its work over that end), and a run never goes from
+# `cancelling` to a status that is not final: a worker that has not yet seen a cancel made through
+# another server process must not write over it (the cancel wins; the worker's own end still lands).
 _UPSERT = (
     "INSERT INTO objects (id, kind, parent, created_at, payload, status, user_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, status = excluded.status "
     "WHERE objects.status IS NULL OR objects.status = excluded.status "
     f"OR (objects.status NOT IN ({_TERMINAL}) "
     f"AND NOT (objects.status = 'cancelling' AND excluded.status NOT IN ({_TERMINAL})))")
+
+
+_WITH_STATUS = frozenset({"run", "step", "message"})  # kinds whose status is a column (see _UPSERT)
 
 
 class StoreError(Exception):
@@ -41,7 +45,7 @@ class ActiveRunConflict(Exception):
 
 def _row(kind: str, payload: dict[str, Any], parent: str | None, user: str) -> tuple[Any, ...]:
     # never a NaN or an infinity: SQLite's JSON functions (and every reader) refuse the row
-    status = payload.get("status") if kind == "run" else None
+    status = payload.get("status") if kind in _WITH_STATUS else None
     return (payload["id"], kind, parent, payload["created_at"],
             json.dumps(payload, separators=(",", ":"), allow_nan=False), status, user)
 
@@ -180,30 +184,30 @@ class SqlStore:
 
     # --- worker heartbeats (PostgreSQL: several server processes) --------------------------
 
-    def beat(self, worker: str, at: float) -> None:
-        """Record that the worker lives at time `at`."""
+    def beat(self, worker: str, alive_until: float) -> None:
+        """Record that the worker counts as alive until `alive_until` (its own lease from now)."""
         with self._session() as run:
-            run("INSERT INTO workers (id, seen_at) VALUES (?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at", (worker, at))
+            run("INSERT INTO workers (id, alive_until) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until", (worker, alive_until))
 
-    def last_beat(self, worker: str) -> float | None:
-        rows = self._query("SELECT seen_at FROM workers WHERE id = ?", (worker,))
+    def alive_until(self, worker: str) -> float | None:
+        rows = self._query("SELECT alive_until FROM workers WHERE id = ?", (worker,))
         return float(rows[0][0]) if rows else None
 
     def forget_worker(self, worker: str) -> None:
         with self._session() as run:
             run("DELETE FROM workers WHERE id = ?", (worker,))
 
-    def claim_stranded(self, worker: str, dead_before: float) -> list[dict[str, Any]]:
-        """Runs in flight whose worker stopped beating before `dead_before` (or never did), now owned
-        by `worker`: each is claimed by exactly one of the surviving servers (rows another server is
-        claiming are skipped, not waited for)."""
+    def claim_stranded(self, worker: str, at: float) -> list[dict[str, Any]]:
+        """Runs in flight whose worker's lease ran out before time `at` (or that never beat), now
+        owned by `worker`: each is claimed by exactly one of the surviving servers (rows another
+        server is claiming are skipped, not waited for)."""
         with self._session(transaction=True) as run:
             rows = run("SELECT o.run_id FROM run_owners o JOIN objects r ON r.id = o.run_id "
                        "LEFT JOIN workers w ON w.id = o.owner "
                        "WHERE r.kind = 'run' AND r.status IN ('queued', 'in_progress', 'cancelling') "
-                       "AND o.owner <> ? AND (w.id IS NULL OR w.seen_at < ?) "
-                       f"{self._claim_rows}", (worker, dead_before)).fetchall()
+                       "AND o.owner <> ? AND (w.id IS NULL OR w.alive_until < ?) "
+                       f"{self._claim_rows}", (worker, at)).fetchall()
             claimed = [row[0] for row in rows]
             for run_id in claimed:
                 run("UPDATE run_owners SET owner = ? WHERE run_id = ?", (worker, run_id))
@@ -212,6 +216,12 @@ class SqlStore:
             marks = ",".join("?" for _ in claimed)
             payloads = run(f"SELECT payload FROM objects WHERE id IN ({marks})", tuple(claimed)).fetchall()
         return [json.loads(row[0]) for row in payloads]
+
+    def runs_owned(self, owner: str, status: str) -> list[dict[str, Any]]:
+        """The runs in `status` that `owner` was the last to work on."""
+        rows = self._query("SELECT r.payload FROM objects r JOIN run_owners o ON o.run_id = r.id "
+                           "WHERE r.kind = 'run' AND r.status = ? AND o.owner = ?", (status, owner))
+        return [json.loads(row[0]) for row in rows]
 
     # --- the run event log ----------------------------------------------------------------
 
@@ -230,6 +240,11 @@ class SqlStore:
         rows = self._query("SELECT seq, event, data FROM run_events WHERE run_id = ? AND seq > ? "
                            "ORDER BY seq LIMIT ?", (run_id, seq, limit))
         return [(int(s), e, d) for s, e, d in rows]
+
+    def event_seqs(self, run_id: str, event: str) -> list[int]:
+        """The sequence numbers of the run's logged events of one name."""
+        return [int(row[0]) for row in self._query(
+            "SELECT seq FROM run_events WHERE run_id = ? AND event = ? ORDER BY seq", (run_id, event))]
 
     def last_event_seq(self, run_id: str) -> int:
         """The sequence number of the run's last logged event (0: none yet)."""
