@@ -162,15 +162,16 @@ def test_a_killed_worker_s_run_ends_failed_after_its_lease_seen_from_the_survivo
     assert wait_status(c, again, ("completed",))["status"] == "completed"  # the thread takes new runs
 
 
-def _race(workers: list[Worker], path: str, body: dict[str, Any]) -> list[httpx.Response]:
-    """The same request through each worker, let go at the same moment."""
-    start = threading.Barrier(len(workers))
-    answers: list[httpx.Response] = []
+def _race(requests: list[tuple[Worker, str, dict[str, Any] | None]]) -> list[httpx.Response]:
+    """POST each (worker, path, body) at the same moment; the answers in the same order."""
+    start = threading.Barrier(len(requests))
+    answers: list[httpx.Response | None] = [None] * len(requests)
 
-    def send(worker: Worker) -> None:
+    def send(n: int) -> None:
+        worker, path, body = requests[n]
         start.wait()
-        answers.append(worker.http.post(path, json=body))
-    racers = [threading.Thread(target=send, args=(worker,)) for worker in workers]
+        answers[n] = worker.http.post(path, json=body)
+    racers = [threading.Thread(target=send, args=(n,)) for n in range(len(requests))]
     for racer in racers:
         racer.start()
     for racer in racers:
@@ -183,8 +184,8 @@ def test_two_creates_on_one_thread_through_two_workers_at_once_exactly_one_succe
     assistant = a.http.post("/assistants", json={"model": "scripted"}).json()
     for _ in range(15):
         thread = a.http.post("/threads", json={}).json()
-        answers = _race([a, b], f"/threads/{thread['id']}/runs", {
-            "assistant_id": assistant["id"], "additional_messages": [{"role": "user", "content": "/long 200"}]})
+        body = {"assistant_id": assistant["id"], "additional_messages": [{"role": "user", "content": "/long 200"}]}
+        answers = _race([(a, f"/threads/{thread['id']}/runs", body), (b, f"/threads/{thread['id']}/runs", body)])
         assert sorted(answer.status_code for answer in answers) == [200, 400]
         refused = next(answer for answer in answers if answer.status_code == 400)
         assert "already has an active run" in refused.json()["error"]["message"]
@@ -203,10 +204,124 @@ def test_two_answers_to_one_waiting_run_through_two_workers_exactly_one_is_taken
             "messages": [{"role": "user", "content": "get_weather()"}]}}).json()
         waiting = wait_status(c, run, ("requires_action",))
         call = waiting["required_action"]["submit_tool_outputs"]["tool_calls"][0]
-        answers = _race([a, b], f"/threads/{run['thread_id']}/runs/{run['id']}/submit_tool_outputs",
-                        {"tool_outputs": [{"tool_call_id": call["id"], "output": "sunny"}]})
+        path = f"/threads/{run['thread_id']}/runs/{run['id']}/submit_tool_outputs"
+        body = {"tool_outputs": [{"tool_call_id": call["id"], "output": "sunny"}]}
+        answers = _race([(a, path, body), (b, path, body)])
         assert sorted(answer.status_code for answer in answers) == [200, 400]
         assert wait_status(c, run, ("completed", "failed"))["status"] == "completed"
         (step,) = [s for s in c.http.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps").json()["data"]
                    if s["type"] == "tool_calls"]
         assert step["status"] == "completed"
+
+
+def _whole_log(worker: Worker, run: dict[str, Any]) -> list[tuple[int, str, Any]]:
+    """Every logged event of the run, segment after segment, read through `worker`."""
+    events, after = [], 0
+    path = f"/threads/{run['thread_id']}/runs/{run['id']}/stream"
+    while True:
+        segment = [e for e in read_stream(worker.http, "GET", path, params={"after": str(after)}) if e[0] is not None]
+        if not segment:
+            return events
+        events += [(int(i), name, data) for i, name, data in segment]
+        after = events[-1][0]
+
+
+def _thread_rows(postgres_db: str, thread_id: str, run_id: str) -> int:
+    import psycopg
+
+    with psycopg.connect(postgres_db) as raw:
+        objects = raw.execute("SELECT COUNT(*) FROM objects WHERE id = %s OR parent = %s OR parent = %s",
+                              (thread_id, thread_id, run_id)).fetchone()[0]
+        events = raw.execute("SELECT COUNT(*) FROM run_events WHERE run_id = %s", (run_id,)).fetchone()[0]
+    return objects + events
+
+
+def test_a_cancel_through_another_worker_as_the_run_pauses_for_its_tool_ends_it_cancelled(workers):
+    a, b, _ = workers
+    assistant = a.http.post("/assistants", json={"model": "scripted", "tools": [WEATHER]}).json()
+    for _ in range(8):
+        run = a.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+            "messages": [{"role": "user", "content": "get_weather()"}]}}).json()
+        cancel = b.http.post(f"/threads/{run['thread_id']}/runs/{run['id']}/cancel")
+        if cancel.status_code != 200:
+            continue  # it had already finished its pause and been cancelled... or not: the answer says
+        assert cancel.json()["status"] == "cancelling"
+        assert wait_status(a, run, ("cancelled", "completed", "failed", "requires_action"))["status"] == "cancelled"
+        log = _whole_log(b, run)
+        assert log[-1][1] == "thread.run.cancelled"
+        again = b.http.post(f"/threads/{run['thread_id']}/runs", json={
+            "assistant_id": assistant["id"], "additional_messages": [{"role": "user", "content": "/say ok"}]})
+        assert again.status_code == 200  # the thread is free again
+
+
+def test_a_submit_and_a_cancel_at_once_through_two_workers_end_the_run_one_way(workers):
+    a, b, c = workers
+    assistant = a.http.post("/assistants", json={"model": "scripted", "tools": [WEATHER]}).json()
+    for _ in range(8):
+        run = a.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+            "messages": [{"role": "user", "content": "get_weather()"}]}}).json()
+        call = wait_status(a, run, ("requires_action",))["required_action"]["submit_tool_outputs"]["tool_calls"][0]
+        path = f"/threads/{run['thread_id']}/runs/{run['id']}"
+        submitted, cancelled = _race([(b, f"{path}/submit_tool_outputs",
+                                       {"tool_outputs": [{"tool_call_id": call["id"], "output": "x"}]}),
+                                      (c, f"{path}/cancel", None)])
+        answers = {"submit": submitted, "cancel": cancelled}
+        assert {answer.status_code for answer in answers.values()} <= {200, 400}
+        ended = wait_status(a, run, ("cancelled", "completed", "failed", "expired"))
+        if answers["cancel"].status_code == 200:
+            assert ended["status"] == "cancelled"
+        else:
+            assert answers["submit"].status_code == 200 and ended["status"] == "completed"
+        log = _whole_log(a, run)
+        finals = [n for n, (_, name, _) in enumerate(log) if name == f"thread.run.{ended['status']}"]
+        assert finals == [len(log) - 1]  # one end, and nothing after it
+        assert [i for i, _, _ in log] == sorted({i for i, _, _ in log})  # numbered once each, in order
+        steps = a.http.get(f"{path}/steps").json()["data"]
+        assert all(step["status"] != "in_progress" for step in steps)
+
+
+def test_a_thread_deleted_through_another_worker_stops_its_run_and_leaves_nothing(workers, postgres_db):
+    a, b, _ = workers
+    assistant = a.http.post("/assistants", json={"model": "scripted"}).json()
+    run = a.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+        "messages": [{"role": "user", "content": "/long 1000000"}]}}).json()
+    wait_status(b, run, ("in_progress",))
+    assert b.http.delete(f"/threads/{run['thread_id']}").json()["deleted"] is True
+    time.sleep(1.5)  # the working server's watcher looks four times a second; its writes would land by now
+    assert a.http.get(f"/threads/{run['thread_id']}").status_code == 404
+    assert _thread_rows(postgres_db, run["thread_id"], run["id"]) == 0
+
+
+def test_workers_with_different_leases_judge_each_other_by_their_own(postgres_db):
+    patient, hasty = Worker(postgres_db, lease_seconds=10), Worker(postgres_db, lease_seconds=1)
+    try:
+        assistant = patient.http.post("/assistants", json={"model": "scripted"}).json()
+        run = patient.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+            "messages": [{"role": "user", "content": "/long 1500"}]}}).json()  # about 3 s at 2 ms a delta
+        assert wait_status(hasty, run, ("completed", "failed"), seconds=60)["status"] == "completed"
+    finally:
+        patient.stop()
+        hasty.stop()
+
+
+def test_a_worker_paused_past_its_lease_does_not_write_over_the_end_a_survivor_gave_its_run(workers):
+    a, b, _ = workers
+    assistant = a.http.post("/assistants", json={"model": "scripted"}).json()
+    run = a.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+        "messages": [{"role": "user", "content": "/long 2500"}]}}).json()  # about 5 s of work
+    wait_status(b, run, ("in_progress",))
+    time.sleep(0.3)  # a paused server is paused anywhere: here, with its message begun
+    os.kill(a.process.pid, signal.SIGSTOP)
+    try:
+        ended = wait_status(b, run, ("failed", "completed"), seconds=30)
+    finally:
+        os.kill(a.process.pid, signal.SIGCONT)
+    assert ended["status"] == "failed"
+    time.sleep(6)  # long enough for the paused worker to have finished the run, had it gone on
+    assert status_of(b, run)["status"] == "failed"
+    (answer,) = [m for m in b.http.get(f"/threads/{run['thread_id']}/messages").json()["data"]
+                 if m["role"] == "assistant"]
+    assert answer["status"] == "incomplete"
+    steps = b.http.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps").json()["data"]
+    assert [step["status"] for step in steps] == ["failed"]
+    assert "completed" not in [name for _, name, _ in _whole_log(b, run) if name.startswith("thread.run.")]

@@ -30,6 +30,8 @@ from .stores import ActiveRunConflict, Store
 
 __all__ = ["Engine", "sse"]
 
+_CANCEL_ENDS = frozenset({"cancelled", "failed", "expired"})  # the ends a cancelling run may reach
+
 log = logging.getLogger("oairun_jupyter.server")
 
 
@@ -47,6 +49,7 @@ class Engine:
         self._watcher: asyncio.Task[None] | None = None
         self._let_go: set[str] = set()  # runs ended by another server while this one worked on them
         self._unsaved: dict[str, str] = {}  # runs whose end could not be stored (the database was away)
+        self._cancelling_seen: set[str] = set()  # runs of this server left `cancelling` with no task
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._live: dict[str, dict[str, Any]] = {}  # runs being worked on: one dict shared by all
         self._deleted_threads: set[str] = set()  # their runs' last writes go nowhere
@@ -156,6 +159,12 @@ class Engine:
             self._live.pop(run_id, None)
             if finished.cancelled() and run["status"] not in TERMINAL_STATUSES:
                 self._end(run, "cancelled")  # cancelled before `_drive` ever ran
+            if run["thread_id"] in self._deleted_threads:  # what it wrote before it heard goes too
+                self.events.discard(run_id)
+                try:
+                    self.store.delete_run_leftovers(run["thread_id"], run_id)
+                except Exception:
+                    log.exception("could not remove what run %s wrote under its deleted thread", run_id)
         task.add_done_callback(forget)
 
     def check_outputs(self, run: dict[str, Any], outputs: list[dict[str, str]]) -> None:
@@ -226,17 +235,20 @@ class Engine:
         # else another live server works on it: its watcher sees the cancel in the database
         return dict(run)
 
-    def _finalize_waiting(self, run: dict[str, Any], status: str, had_step: bool = True) -> None:
-        """End a run that has no task working on it (waiting for outputs, or queued)."""
-        stamp = now()
-        if had_step:
-            for step in self.store.children("step", run["id"]):
-                if step["status"] == "in_progress":
-                    step.update(status=status, **{f"{status}_at": stamp})
-                    self.store.put("step", step, run["id"])
-                    self._publish(run["id"], f"thread.run.step.{status}", step, run["thread_id"])
+    def _finalize_waiting(self, run: dict[str, Any], status: str) -> None:
+        """End a run that no task works on (waiting for outputs, or being cancelled), if its stored
+        status is still the one read: of two servers ending it at once, one does, once."""
+        expected, stamp = run["status"], now()
         run.update(status=status, required_action=None, **{f"{status}_at": stamp})
-        self.save_run(run, f"thread.run.{status}")
+        if run["thread_id"] not in self._deleted_threads and not self.store.transition(run, expected):
+            run.update(self.store.get("run", run["id"]) or {})  # ended meanwhile elsewhere: as it is
+            return
+        for step in self.store.children("step", run["id"]):
+            if step["status"] == "in_progress":
+                step.update(status=status, **{f"{status}_at": stamp})
+                self.store.put("step", step, run["id"])
+                self._publish(run["id"], f"thread.run.step.{status}", step, run["thread_id"])
+        self._publish(run["id"], f"thread.run.{status}", run, run["thread_id"])
         self._end_segment(run["id"])
 
     # --- the worker -----------------------------------------------------------------------
@@ -305,8 +317,11 @@ class Engine:
                 turn.finish_message("completed")
                 self._end(run, "completed")
         except asyncio.CancelledError:
-            if run_id in self._let_go:  # another server ended it: nothing of this work is written
-                self._let_go.discard(run_id)
+            if run_id in self._let_go:  # another server ended it: this work is dropped, and what it
+                self._let_go.discard(run_id)  # began after that end (a message) ends as that end says
+                stored = self.store.get("run", run_id)
+                if stored is not None and stored["status"] in TERMINAL_STATUSES:
+                    self._end_open_parts(stored, stored["status"], now())
                 self.events.end_segment(run_id)
                 return
             if turn is not None:  # a run stopped early used its prompt and what it wrote so far
@@ -367,7 +382,12 @@ class Engine:
             run[stamp_field] = now()
         if run.get("usage") is None:
             run["usage"] = usage_payload(0, 0)
-        self.save_run(run, f"thread.run.{status}")
+        if not self.save_run(run, f"thread.run.{status}") and status not in _CANCEL_ENDS:
+            stored = self.store.get("run", run["id"]) or {}
+            if stored.get("status") == "cancelling":  # cancelled through another server as it ended: the cancel wins
+                run.pop(stamp_field, None)
+                run.pop("incomplete_details", None)
+                return self._end(run, "cancelled")
         self._end_segment(run["id"])
 
     def _fail(self, run: dict[str, Any], turn: Turn | None, code: str, message: str) -> None:
@@ -395,6 +415,15 @@ class Engine:
         cancelling; its open step and message end with it."""
         stamp = now()
         status = "cancelled" if run["status"] == "cancelling" else "failed"
+        self._end_open_parts(run, status, stamp)
+        run.update(status=status, required_action=None, expires_at=None, **{f"{status}_at": stamp})
+        if status == "failed":
+            run["last_error"] = {"code": "server_error", "message": reason}
+        self.save_run(run, f"thread.run.{status}")  # a stream following the run from another server ends
+        self._end_segment(run["id"])
+
+    def _end_open_parts(self, run: dict[str, Any], status: str, stamp: int) -> None:
+        """End the run's steps and messages still in progress as its end `status` ends them."""
         for step in self.store.children("step", run["id"]):
             if step["status"] == "in_progress":
                 step.update(status=status, **{f"{status}_at": stamp})
@@ -404,11 +433,6 @@ class Engine:
                 message.update(status="incomplete", incomplete_at=stamp,
                                incomplete_details={"reason": f"run_{status}"})
                 self.store.put("message", message, run["thread_id"])
-        run.update(status=status, required_action=None, expires_at=None, **{f"{status}_at": stamp})
-        if status == "failed":
-            run["last_error"] = {"code": "server_error", "message": reason}
-        self.save_run(run, f"thread.run.{status}")  # a stream following the run from another server ends
-        self._end_segment(run["id"])
 
     # --- the watcher ----------------------------------------------------------------------
 
@@ -452,10 +476,16 @@ class Engine:
                     live["status"] = "cancelling"  # cancelled through another server
                     self._publish(run_id, "thread.run.cancelling", live, live["thread_id"])
                     task.cancel()
-        # a run cancelled elsewhere just as its work here ended (its next status was refused)
+        # a run cancelled elsewhere just as its work here ended (its next status was refused): ended
+        # here once seen twice, so that a server that is ending it itself at this moment goes first
+        seen, self._cancelling_seen = self._cancelling_seen, set()
         for run in self.store.runs_owned(self.owners.id, "cancelling"):
-            if run["id"] not in self._tasks:
+            if run["id"] in self._tasks:
+                continue
+            if run["id"] in seen:
                 self._finalize_waiting(run, "cancelled")
+            else:
+                self._cancelling_seen.add(run["id"])
 
     async def shutdown(self) -> None:
         """Stop every run's work; their runs end `failed` with a last_error that says why."""

@@ -92,6 +92,11 @@ class RunEvents:
             except Exception:  # the log serves resuming and other processes: the run goes on without it
                 log.exception("could not write %d event(s) of run %s to the log", len(events), run_id)
 
+    def discard(self, run_id: str) -> None:
+        """Forget the run's events not logged yet (its thread was deleted)."""
+        self._pending.pop(run_id, None)
+        self._seq.pop(run_id, None)
+
     def end_segment(self, run_id: str) -> None:
         """The run waits or ended: its streams end, and whoever continues it (this process or another,
         after a submit) numbers on from the log."""

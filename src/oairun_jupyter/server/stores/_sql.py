@@ -22,14 +22,14 @@ Runner = Callable[..., Any]  # run(sql, args=()) -> a cursor; the statement's pl
 _TERMINAL = ", ".join(f"'{status}'" for status in sorted(TERMINAL_STATUSES))
 # A run, a step or a message never goes back from a final status (a server that was taken for
 # dead and ended by a survivor must not write its work over that end), and a run never goes from
-# `cancelling` to a status that is not final: a worker that has not yet seen a cancel made through
-# another server process must not write over it (the cancel wins; the worker's own end still lands).
+# `cancelling` to anything but `cancelled` (or `failed`, `expired`): a worker that has not yet seen a
+# cancel made through another server process must not write over it, not even with its answer's end.
 _UPSERT = (
     "INSERT INTO objects (id, kind, parent, created_at, payload, status, user_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, status = excluded.status "
     "WHERE objects.status IS NULL OR objects.status = excluded.status "
     f"OR (objects.status NOT IN ({_TERMINAL}) "
-    f"AND NOT (objects.status = 'cancelling' AND excluded.status NOT IN ({_TERMINAL})))")
+    "AND NOT (objects.status = 'cancelling' AND excluded.status NOT IN ('cancelled', 'failed', 'expired')))")
 
 
 _WITH_STATUS = frozenset({"run", "step", "message"})  # kinds whose status is a column (see _UPSERT)
@@ -129,12 +129,23 @@ class SqlStore:
         with self._session(transaction=True) as run:
             deleted = run(sql, args).rowcount
             if deleted:
-                below = "SELECT id FROM objects WHERE parent = ?"
-                run(f"DELETE FROM run_events WHERE run_id IN ({below})", (object_id,))
-                run(f"DELETE FROM run_owners WHERE run_id IN ({below})", (object_id,))
-                run(f"DELETE FROM objects WHERE parent IN ({below})", (object_id,))
-                run("DELETE FROM objects WHERE parent = ?", (object_id,))
+                self._delete_below(run, object_id)
         return bool(deleted)
+
+    def delete_run_leftovers(self, thread_id: str, run_id: str) -> None:
+        """Delete what a run wrote under its thread after the thread was deleted (it had not heard)."""
+        with self._session(transaction=True) as run:
+            run("DELETE FROM run_events WHERE run_id = ?", (run_id,))
+            run("DELETE FROM run_owners WHERE run_id = ?", (run_id,))
+            run("DELETE FROM objects WHERE parent = ? OR parent = ? OR id = ?", (run_id, thread_id, run_id))
+
+    @staticmethod
+    def _delete_below(run: Runner, parent: str) -> None:
+        below = "SELECT id FROM objects WHERE parent = ?"
+        run(f"DELETE FROM run_events WHERE run_id IN ({below})", (parent,))
+        run(f"DELETE FROM run_owners WHERE run_id IN ({below})", (parent,))
+        run(f"DELETE FROM objects WHERE parent IN ({below})", (parent,))
+        run("DELETE FROM objects WHERE parent = ?", (parent,))
 
     def children(self, kind: str, parent: str | None, order: str = "asc",
                  user: str | None = None) -> list[dict[str, Any]]:

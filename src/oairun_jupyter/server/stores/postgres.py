@@ -17,6 +17,7 @@ from ._sql import Runner, SqlStore, StoreError
 
 __all__ = ["PostgresStore", "is_postgres_url", "shown_url"]
 
+_SESSION_OPTIONS = "-c lock_timeout=5000 -c idle_in_transaction_session_timeout=5000"  # milliseconds
 _MIGRATION_LOCK = 0x6F61_6972_756E  # pg_advisory_xact_lock key: servers starting at once migrate one by one
 
 
@@ -57,7 +58,9 @@ class PostgresStore(SqlStore):
 
     def _connect(self) -> Any:
         try:
-            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+            # a server stopped inside a transaction (SIGSTOP, a hung host) must not hold its row locks
+            # for long, nor keep another server's event loop waiting on them
+            return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10, options=_SESSION_OPTIONS)
         except self._psycopg.OperationalError as error:
             # the driver's message names host and port, never the password
             raise StoreError(f"cannot connect to {self.path}: {str(error).strip()}") from None
