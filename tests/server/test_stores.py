@@ -178,3 +178,54 @@ def test_a_last_event_id_that_is_not_one_is_a_400_naming_it(server, where, given
             http.get(path, params={where: given})
     assert answer.status_code == 400
     assert f"Invalid '{where}'" in answer.json()["error"]["message"]
+
+
+def test_an_id_holding_a_nul_byte_is_a_404_on_each_store(server):
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        thread = http.post("/threads", json={}).json()["id"]
+        for method, path in [("GET", "/threads/%00"), ("DELETE", "/threads/%00"), ("GET", "/assistants/%00"),
+                             ("DELETE", "/assistants/a%00b"), ("GET", f"/threads/{thread}/runs/%00"),
+                             ("GET", f"/threads/{thread}/runs/%00/stream"), ("GET", f"/threads/{thread}/messages/%00")]:
+            answer = http.request(method, path)
+            assert answer.status_code == 404, (method, path, answer.text)
+
+
+@pytest.mark.parametrize("url, password", [
+    ("postgresql://postgres:S3cr#etPW@127.0.0.1:{port}/postgres", "S3cr#etPW"),
+    ("postgresql://ana:p/w?x@127.0.0.1:{port}/db", "p/w?x"),
+    ("postgresql://ana@127.0.0.1:{port}/db?password=S3cretPW&sslmode=disable", "S3cretPW"),
+    ("postgresql://ana:pw-multi@127.0.0.1:{port},127.0.0.1:{port}/db", "pw-multi"),
+])
+def test_a_database_password_is_never_shown_however_the_url_is_written(url, password):
+    from oairun_jupyter.server.stores.postgres import shown_url
+
+    from ..support.sockets import free_port
+
+    url = url.format(port=free_port())  # nothing listens there
+    assert password not in shown_url(url) and "***" in shown_url(url)
+    with pytest.raises(StoreError) as raised:
+        open_store(url)
+    assert password not in str(raised.value) and "cannot connect to" in str(raised.value)
+
+
+def test_a_log_longer_than_one_read_is_followed_whole_and_joined_at_its_current_segment(store_db):
+    weather = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
+    words = " ".join(f"w{n}" for n in range(6000))
+    with start_local_server(db=store_db, pace=0.0002) as local, \
+            httpx.Client(base_url=local.base_url, timeout=60) as http:
+        assistant = http.post("/assistants", json={"model": "scripted", "tools": [weather]}).json()
+        run = http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+            "messages": [{"role": "user", "content": f"/say {words}\nget_weather()"}]}}).json()
+        path = f"/threads/{run['thread_id']}/runs/{run['id']}/stream"
+        with http.stream("GET", path, params={"after": "0"}) as response:  # while the run writes it
+            first = [e for e in sse_events(response) if e[0] is not None]
+        ids = [int(i) for i, _, _ in first]
+        assert ids == list(range(1, len(ids) + 1)) and len(ids) > 6000  # none skipped past the first read
+        assert first[-1][1] == "thread.run.requires_action"
+        call = first[-1][2]["required_action"]["submit_tool_outputs"]["tool_calls"][0]["id"]
+        http.post(f"{path[:-len('/stream')]}/submit_tool_outputs",
+                  json={"tool_outputs": [{"tool_call_id": call, "output": "sun"}]})
+        with http.stream("GET", path) as response:  # no last event id: the current segment
+            joined = [e for e in sse_events(response) if e[0] is not None]
+    assert int(joined[0][0]) == ids[-1] + 1
+    assert joined[-1][1] == "thread.run.completed"

@@ -111,6 +111,8 @@ class SqlStore:
 
     def get(self, kind: str, object_id: str, user: str | None = None) -> dict[str, Any] | None:
         """The object of that kind and id (and of that user, when one is given), or None."""
+        if "\x00" in object_id:  # no id holds one, and PostgreSQL's text refuses it
+            return None
         sql, args = "SELECT payload FROM objects WHERE id = ? AND kind = ?", (object_id, kind)
         if user is not None:
             sql, args = sql + " AND user_id = ?", args + (user,)
@@ -123,6 +125,8 @@ class SqlStore:
 
     def delete(self, kind: str, object_id: str, user: str | None = None) -> bool:
         """Delete an object and everything below it (a thread's messages, runs, steps and events)."""
+        if "\x00" in object_id:
+            return False
         sql, args = "DELETE FROM objects WHERE id = ? AND kind = ?", (object_id, kind)
         if user is not None:
             sql, args = sql + " AND user_id = ?", args + (user,)

@@ -7,10 +7,10 @@ A connection the database dropped (a restart, a failover) is opened again on the
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 from ._migrations import migrate
 from ._sql import Runner, SqlStore, StoreError
@@ -26,13 +26,22 @@ def is_postgres_url(db: object) -> bool:
 
 
 def shown_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL without its password, for messages and logs: read by hand, not by a URL parser,
+    because a password may hold what a parser takes for the URL's end (`#`, `/`, `?`, `@`)."""
+    scheme, _, rest = url.partition("://")
+    at = rest.rfind("@")
+    if at != -1 and ":" in rest[:at]:
+        rest = rest[:rest.index(":")] + ":***" + rest[at:]
+    return re.sub(r"(?i)(password=)[^&]*", r"\1***", f"{scheme}://{rest}")
+
+
+def _password_of(url: str) -> str | None:
+    rest = url.partition("://")[2]
+    at = rest.rfind("@")
+    userinfo = rest[:at] if at != -1 else ""
+    found = userinfo.partition(":")[2] if ":" in userinfo else None
+    query = re.search(r"(?i)password=([^&]*)", url)
+    return found or (query.group(1) if query else None)
 
 
 class PostgresStore(SqlStore):
@@ -61,9 +70,13 @@ class PostgresStore(SqlStore):
             # a server stopped inside a transaction (SIGSTOP, a hung host) must not hold its row locks
             # for long, nor keep another server's event loop waiting on them
             return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10, options=_SESSION_OPTIONS)
-        except self._psycopg.OperationalError as error:
-            # the driver's message names host and port, never the password
-            raise StoreError(f"cannot connect to {self.path}: {str(error).strip()}") from None
+        except (self._psycopg.OperationalError, self._psycopg.ProgrammingError) as error:
+            # the driver's message names host and port; a password in it is masked all the same
+            said = str(error).strip()
+            password = _password_of(self._url)
+            if password:
+                said = said.replace(password, "***")
+            raise StoreError(f"cannot connect to {self.path}: {said}") from None
 
     def _runner(self) -> Runner:
         def run(sql: str, args: tuple[Any, ...] = ()) -> Any:
