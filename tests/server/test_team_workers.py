@@ -325,3 +325,29 @@ def test_a_worker_paused_past_its_lease_does_not_write_over_the_end_a_survivor_g
     steps = b.http.get(f"/threads/{run['thread_id']}/runs/{run['id']}/steps").json()["data"]
     assert [step["status"] for step in steps] == ["failed"]
     assert "completed" not in [name for _, name, _ in _whole_log(b, run) if name.startswith("thread.run.")]
+
+
+def test_a_run_in_flight_when_postgresql_restarts_ends_failed_and_the_worker_serves_again():
+    from ..support.postgres import PostgresCluster
+
+    cluster = PostgresCluster()  # a server of its own: this test restarts it
+    worker = None
+    try:
+        worker = Worker(cluster.new_database(), pace_ms=5)
+        assistant = worker.http.post("/assistants", json={"model": "scripted"}).json()
+        run = worker.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
+            "messages": [{"role": "user", "content": "/long 300"}]}}).json()  # about 1.5 s of work
+        wait_status(worker, run, ("in_progress",))
+        cluster.stop_server()
+        assert worker.http.get("/assistants").status_code == 500  # a clean error while it is away
+        time.sleep(2.5)  # the run's last writes (its answer, its end) meet no database
+        cluster.start()
+        ended = wait_status(worker, run, ("failed", "completed", "cancelled"), seconds=30)
+        assert ended["status"] == "failed" and "database" in ended["last_error"]["message"]
+        again = worker.http.post(f"/threads/{run['thread_id']}/runs", json={
+            "assistant_id": assistant["id"], "additional_messages": [{"role": "user", "content": "/say back"}]}).json()
+        assert wait_status(worker, again, ("completed",))["status"] == "completed"
+    finally:
+        if worker is not None:
+            worker.stop()
+        cluster.stop()

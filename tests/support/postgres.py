@@ -52,16 +52,31 @@ class PostgresCluster:
                                             "--no-sync", "-E", "UTF8"]),
                            check=True, capture_output=True, timeout=120)
             self.port = free_port()
-            self.process = processes.start(
-                _as_server_user([str(bin_dir / "postgres"), "-D", str(data), "-k", str(self.folder),
-                                 "-p", str(self.port), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-                                 "-c", "max_connections=300", "-c", "full_page_writes=off"]),
-                stdout=subprocess.DEVNULL, stderr=open(self.folder / "log", "w"))
+            self._command = _as_server_user([
+                str(bin_dir / "postgres"), "-D", str(data), "-k", str(self.folder), "-p", str(self.port),
+                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=300",
+                "-c", "full_page_writes=off"])
             self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-            self._wait_ready()
+            self.start()
         except BaseException:
             self.stop()
             raise
+
+    def start(self) -> None:
+        """Start the server (again, after `stop_server`) and wait until it answers."""
+        self.process = processes.start(self._command, stdout=subprocess.DEVNULL,
+                                       stderr=open(self.folder / "log", "a"))
+        self._wait_ready()
+
+    def stop_server(self) -> None:
+        """Fast shutdown, the data kept (a restart, with `start`)."""
+        if self.process is not None and self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGINT)
+                self.process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            processes.stop(self.process)
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
         import psycopg
@@ -96,11 +111,5 @@ class PostgresCluster:
 
     def stop(self) -> None:
         """Fast shutdown (SIGINT: sessions are ended), then the folder goes."""
-        if self.process is not None and self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGINT)
-                self.process.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                pass
-            processes.stop(self.process)
+        self.stop_server()
         shutil.rmtree(self.folder, ignore_errors=True)
