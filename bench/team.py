@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -26,24 +24,15 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import server as server_bench  # noqa: E402
+
 from tests.support.postgres import PostgresCluster  # noqa: E402
-from tests.support.sockets import free_port  # noqa: E402
 
 
 def start_worker(db: str, lease_seconds: float = 10.0) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "oairun_jupyter.server", "serve", "--port", str(port),
-                                "--db", db, "--pace-ms", "0", "--no-auth", "--lease-seconds", str(lease_seconds)],
-                               stdout=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/v1"
-    for _ in range(400):
-        try:
-            httpx.get(base + "/assistants", timeout=1)
-            return process, base
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("a worker did not start")
+    """A worker on `db` (the server bench's start-up, with the database and lease given)."""
+    return server_bench.start_server(["--db", db, "--lease-seconds", str(lease_seconds)])
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -117,7 +106,7 @@ def takeover(db: str, lease_seconds: float) -> float:
         url = f"{base_b}/threads/{run['thread_id']}/runs/{run['id']}"
         while httpx.get(url).json()["status"] != "in_progress":
             time.sleep(0.01)
-        os.killpg(victim.pid, signal.SIGKILL)
+        victim.kill()  # SIGKILL
         killed = time.perf_counter()
         while httpx.get(url).json()["status"] not in ("failed", "cancelled", "completed"):
             time.sleep(0.02)

@@ -28,24 +28,21 @@ def _not_empty(what: str):
     return check
 
 
-def _milliseconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 60_000:  # NaN too
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of milliseconds from 0 to 60000")
-    return value
+def _number(low: float, high: float, unit: str):
+    """An argparse type: a number from `low` to `high` (NaN and text refused, saying so)."""
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:  # NaN too
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit} from {low:g} to {high:g}")
+        return value
+    return check
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.2 <= value <= 3600:  # NaN too
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0.2 to 3600")
-    return value
+_milliseconds = _number(0, 60_000, "milliseconds")
+_seconds = _number(0.2, 3600, "seconds")
 
 
 def _parser() -> argparse.ArgumentParser:
