@@ -37,6 +37,8 @@ test: venv js
 bench: venv js
 	$(BIN)/python bench/accumulation.py
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/widget_render_lab.py
+	$(BIN)/python bench/team.py
 
 # Mutation testing (not in CI; about 45 minutes on 2 cores): the functions holding the behaviours
 # the product stands on, against the tests of [tool.mutmut] in pyproject.toml. `mutmut results`
