@@ -1,6 +1,7 @@
 // The anywidget entry point of RunWidget.
 import { renderMarkdownNodes } from "./markdown.js";
 import { SHARED_KEY } from "./shared.js";
+import { hideTranscriptsBeside } from "./transcripts.js";
 import { RunView } from "./view.js";
 
 let warmed = false;
@@ -21,8 +22,10 @@ function render({ model, el }) {
   for (const name of ["header", "messages", "steps", "records", "confirm"]) model.on(`change:${name}`, sync);
   model.on("msg:custom", onMessage);
   const timer = setInterval(() => view.tick(), 1000);
+  const showTranscripts = hideTranscriptsBeside(el);
   return () => {
     clearInterval(timer);
+    showTranscripts();
     for (const name of ["header", "messages", "steps", "records", "confirm"]) model.off(`change:${name}`, sync);
     model.off("msg:custom", onMessage);
   };

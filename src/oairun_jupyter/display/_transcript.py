@@ -34,7 +34,9 @@ MAX_TOOL_TEXT = 20_000  # characters of one tool call's arguments, output or tra
 # widget: model not found" (a widget output whose model was not saved: a panel with text and no
 # element) are hidden: the transcript says what the widget would have. A sanitizing viewer drops
 # the style, and renders no widget output either.
-_STYLE = ("<style>.jp-OutputArea:has(.oairun-static) .jp-OutputArea-output.lm-Panel:not(:has(*)) "
+# (`:has(> *)`, children only: a :has() over all descendants is checked again at every node a
+# streaming widget in the same output area adds, restyling all of it each frame)
+_STYLE = ("<style>.jp-OutputArea:has(.oairun-static) .jp-OutputArea-output.lm-Panel:not(:has(> *)) "
           "{ display: none; }</style>")
 _BOX = "border-left:3px solid #9e9e9e;padding:0 0 0 10px;margin:6px 0"
 
