@@ -5,7 +5,7 @@ export function installDom() {
   const window = new Window({ url: "http://localhost/" });
   for (const name of ["window", "document", "navigator", "HTMLElement", "Node", "DOMParser",
     "DocumentFragment", "Element", "NodeFilter", "NamedNodeMap", "HTMLFormElement", "Text", "Comment",
-    "requestAnimationFrame", "cancelAnimationFrame"]) {
+    "requestAnimationFrame", "cancelAnimationFrame", "MutationObserver"]) {
     Object.defineProperty(globalThis, name, { value: name === "window" ? window : window[name],
       configurable: true, writable: true });
   }
