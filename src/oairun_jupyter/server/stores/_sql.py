@@ -43,21 +43,24 @@ class ActiveRunConflict(Exception):
     """The thread already has an active run: the database refused a second one."""
 
 
-def _row(kind: str, payload: dict[str, Any], parent: str | None, user: str) -> tuple[Any, ...]:
+def _json(payload: dict[str, Any]) -> str:
     # never a NaN or an infinity: SQLite's JSON functions (and every reader) refuse the row
+    return json.dumps(payload, separators=(",", ":"), allow_nan=False)
+
+
+def _row(kind: str, payload: dict[str, Any], parent: str | None, user: str) -> tuple[Any, ...]:
     status = payload.get("status") if kind in _WITH_STATUS else None
-    return (payload["id"], kind, parent, payload["created_at"],
-            json.dumps(payload, separators=(",", ":"), allow_nan=False), status, user)
+    return (payload["id"], kind, parent, payload["created_at"], _json(payload), status, user)
 
 
 class SqlStore:
     """Objects as JSON documents; a subclass provides `_session` and `dialect`."""
 
     dialect = ""
-    path = ""
+    path = ""  # shown to people and keyed on (never holds a password)
     # claiming rows: PostgreSQL locks them and skips those another server holds; SQLite's write
     # transaction already excludes every other writer
-    _claim_rows = "FOR UPDATE OF o SKIP LOCKED"  # shown to people and keyed on (never holds a password)
+    _claim_rows = "FOR UPDATE OF o SKIP LOCKED"
 
     @contextmanager
     def _session(self, transaction: bool = False) -> Iterator[Runner]:
@@ -72,42 +75,42 @@ class SqlStore:
         with self._session() as run:
             return run(sql, args).fetchall()
 
+    @contextmanager
+    def _conflict_as_active_run(self, thread_id: str | None) -> Iterator[None]:
+        """The database's refusal of a second active run, as ActiveRunConflict."""
+        try:
+            yield
+        except Exception as error:
+            if self._is_conflict(error):
+                raise ActiveRunConflict(thread_id) from None
+            raise
+
     # --- objects --------------------------------------------------------------------------
 
     def put(self, kind: str, payload: dict[str, Any], parent: str | None = None, user: str = "") -> dict[str, Any]:
-        """Insert or replace an object; returns the payload (a run going back from an end is not
-        written: see `put_run`)."""
-        self.put_run(kind, payload, parent, user)
+        """Insert or replace an object; returns the payload (a change the status guard refuses is
+        not written: see `put_guarded`)."""
+        self.put_guarded(kind, payload, parent, user)
         return payload
 
-    def put_run(self, kind: str, payload: dict[str, Any], parent: str | None = None, user: str = "") -> bool:
-        """Insert or replace an object; False when the stored run's status forbids the change
-        (it ended, or it is being cancelled). Raises ActiveRunConflict for a second active run."""
-        try:
-            with self._session() as run:
-                return run(_UPSERT, _row(kind, payload, parent, user)).rowcount > 0
-        except Exception as error:
-            if self._is_conflict(error):
-                raise ActiveRunConflict(parent) from None
-            raise
+    def put_guarded(self, kind: str, payload: dict[str, Any], parent: str | None = None, user: str = "") -> bool:
+        """Insert or replace an object; False when the stored status forbids the change (a run,
+        step or message that ended; a run being cancelled). ActiveRunConflict for a second active run."""
+        with self._conflict_as_active_run(parent), self._session() as run:
+            return run(_UPSERT, _row(kind, payload, parent, user)).rowcount > 0
 
     def transition(self, run: dict[str, Any], expected: str) -> bool:
         """Write the run only if its stored status is still `expected` (two servers answering or
         cancelling the same run at once: exactly one wins)."""
         with self._session() as execute:
             return execute("UPDATE objects SET payload = ?, status = ? WHERE id = ? AND kind = 'run' AND status = ?",
-                           (_row("run", run, None, "")[4], run["status"], run["id"], expected)).rowcount > 0
+                           (_json(run), run["status"], run["id"], expected)).rowcount > 0
 
     def put_many(self, rows: Iterable[tuple[str, dict[str, Any], str | None]], user: str = "") -> None:
         """Several `put`s in one transaction: all are written or none."""
-        try:
-            with self._session(transaction=True) as run:
-                for kind, payload, parent in rows:
-                    run(_UPSERT, _row(kind, payload, parent, user))
-        except Exception as error:
-            if self._is_conflict(error):
-                raise ActiveRunConflict(None) from None
-            raise
+        with self._conflict_as_active_run(None), self._session(transaction=True) as run:
+            for kind, payload, parent in rows:
+                run(_UPSERT, _row(kind, payload, parent, user))
 
     def get(self, kind: str, object_id: str, user: str | None = None) -> dict[str, Any] | None:
         """The object of that kind and id (and of that user, when one is given), or None."""
@@ -118,10 +121,6 @@ class SqlStore:
             sql, args = sql + " AND user_id = ?", args + (user,)
         rows = self._query(sql, args)
         return json.loads(rows[0][0]) if rows else None
-
-    def parent_of(self, object_id: str) -> str | None:
-        rows = self._query("SELECT parent FROM objects WHERE id = ?", (object_id,))
-        return rows[0][0] if rows else None
 
     def delete(self, kind: str, object_id: str, user: str | None = None) -> bool:
         """Delete an object and everything below it (a thread's messages, runs, steps and events)."""
