@@ -83,7 +83,7 @@ class Engine:
         """Store the run and publish `event`; False (and no event) when the store refused the
         change: the run ended, or is being cancelled, through another server."""
         if run["thread_id"] not in self._deleted_threads:
-            if not self.store.put_run("run", run, run["thread_id"]):
+            if not self.store.put_guarded("run", run, run["thread_id"]):
                 log.info("run %s: %s not stored, the run changed elsewhere", run["id"], run["status"])
                 return False
         if event:
@@ -157,6 +157,7 @@ class Engine:
         def forget(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(run_id, None)
             self._live.pop(run_id, None)
+            self._let_go.discard(run_id)  # (let go before `_drive` ever ran)
             if finished.cancelled() and run["status"] not in TERMINAL_STATUSES:
                 self._end(run, "cancelled")  # cancelled before `_drive` ever ran
             if run["thread_id"] in self._deleted_threads:  # what it wrote before it heard goes too
@@ -282,6 +283,16 @@ class Engine:
         return joined
 
     async def _drive(self, run: dict[str, Any]) -> None:
+        try:
+            await self._work(run)
+        except Exception:  # its end could not be stored (the database is away), however it ended
+            log.warning("run %s: its end could not be stored; it is stored when the database answers", run["id"])
+            self._unsaved[run["id"]] = ("The server lost its database while this run was in progress; "
+                                        "start a new run.")
+            self.events.end_segment(run["id"])
+
+    async def _work(self, run: dict[str, Any]) -> None:
+        """The run's turn, and its end (whatever stops it) stored and published."""
         run_id = run["id"]
         turn = None
         prompt = 0  # the prompt's tokens, counted here (a backend reports its own when a turn ends)
@@ -336,12 +347,7 @@ class Engine:
             self._fail(run, turn, error.code, error.message)
         except Exception as error:  # a bug must not leave the run in_progress forever
             log.exception("run %s failed inside the server", run_id)
-            try:
-                self._fail(run, turn, "server_error", f"The server failed: {type(error).__name__}.")
-            except Exception:  # the database is away: the watcher ends the run once it is back
-                log.warning("run %s: its end could not be stored; it is stored when the database answers", run_id)
-                self._unsaved[run_id] = "The server lost its database while this run was in progress; start a new run."
-                self.events.end_segment(run_id)
+            self._fail(run, turn, "server_error", f"The server failed: {type(error).__name__}.")
 
     async def _consume(self, turn: Turn, context: TurnContext) -> str:
         events = self.backend.turn(context)
