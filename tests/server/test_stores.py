@@ -229,3 +229,10 @@ def test_a_log_longer_than_one_read_is_followed_whole_and_joined_at_its_current_
             joined = [e for e in sse_events(response) if e[0] is not None]
     assert int(joined[0][0]) == ids[-1] + 1
     assert joined[-1][1] == "thread.run.completed"
+
+
+def test_a_database_url_holding_a_byte_that_is_not_utf8_is_a_clear_error():
+    url = "postgresql://ana:p\udc80w@127.0.0.1:1/team"  # what a shell hands over for the byte 0x80
+    with pytest.raises(StoreError, match="not text") as raised:
+        open_store(url)
+    assert "p\udc80w" not in str(raised.value) and "***" in str(raised.value)

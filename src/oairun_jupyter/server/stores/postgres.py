@@ -58,7 +58,6 @@ class PostgresStore(SqlStore):
         self._url = url
         self.path = shown_url(url)
         self._lock = threading.Lock()
-        self._sql: dict[str, str] = {}
         self._db = self._connect()
         with self._session(transaction=True) as run:
             run("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
@@ -70,6 +69,9 @@ class PostgresStore(SqlStore):
             # a server stopped inside a transaction (SIGSTOP, a hung host) must not hold its row locks
             # for long, nor keep another server's event loop waiting on them
             return self._psycopg.connect(self._url, autocommit=True, connect_timeout=10, options=_SESSION_OPTIONS)
+        except UnicodeError:
+            raise StoreError(f"the database URL {self.path!r} holds characters that are not text "
+                             "(a byte that is not UTF-8): write it again") from None
         except (self._psycopg.OperationalError, self._psycopg.ProgrammingError) as error:
             # the driver's message names host and port; a password in it is masked all the same
             said = str(error).strip()
@@ -80,10 +82,7 @@ class PostgresStore(SqlStore):
 
     def _runner(self) -> Runner:
         def run(sql: str, args: tuple[Any, ...] = ()) -> Any:
-            text = self._sql.get(sql)
-            if text is None:
-                text = self._sql[sql] = sql.replace("?", "%s")
-            return self._db.execute(text, args or None)
+            return self._db.execute(sql.replace("?", "%s"), args or None)
         return run
 
     @contextmanager
