@@ -56,8 +56,7 @@ window.__length = () => [...document.querySelectorAll(".oairun-assistant")].redu
 const watch = new MutationObserver(() => {
   if (document.querySelector(".oairun-assistant") && window.__length() > 0) {
     watch.disconnect();
-    const seen = Date.now();
-    raf(() => raf(() => { window.__bench.firstPixel = Date.now(); window.__bench.firstSeen = seen; }));
+    raf(() => raf(() => { window.__bench.firstPixel = Date.now(); }));
   }
 });
 document.addEventListener("DOMContentLoaded", () => watch.observe(document.body, { subtree: true, childList: true, characterData: true }));
@@ -154,7 +153,6 @@ def measure(chars: int, rate: float, tag_widget_frames: bool, think_seconds: flo
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
                     ".some(b => b.textContent === 'completed')", timeout=(chars / rate / 5 + 300) * 1000)
-                done_at = time.time()
                 bench = page.evaluate("() => ({ ...window.__bench, length: window.__length() })")
             finally:
                 context.close()
@@ -184,7 +182,7 @@ def measure(chars: int, rate: float, tag_widget_frames: bool, think_seconds: flo
     # where in the answer they came: the percentage of it shown by then
     long_task_places = [(round(100 * length_at(at) / final) if final else 0, round(ms))
                         for at, ms in bench["longTasks"] if started * 1000 <= at <= ended * 1000]
-    return {"chars": final, "stream_seconds": ended - started, "done_after_seconds": done_at - ended,
+    return {"chars": final, "stream_seconds": ended - started,
             "longest_task_ms": max(long_tasks, default=0.0), "long_tasks": len(long_tasks),
             "long_task_places": long_task_places,
             "frame_ms_10kb": small, "frame_ms_final": large,

@@ -243,9 +243,7 @@ def test_a_cancel_through_another_worker_as_the_run_pauses_for_its_tool_ends_it_
         run = a.http.post("/threads/runs", json={"assistant_id": assistant["id"], "thread": {
             "messages": [{"role": "user", "content": "get_weather()"}]}}).json()
         cancel = b.http.post(f"/threads/{run['thread_id']}/runs/{run['id']}/cancel")
-        if cancel.status_code != 200:
-            continue  # it had already finished its pause and been cancelled... or not: the answer says
-        assert cancel.json()["status"] == "cancelling"
+        assert cancel.status_code == 200 and cancel.json()["status"] == "cancelling"  # running or waiting
         assert wait_status(a, run, ("cancelled", "completed", "failed", "requires_action"))["status"] == "cancelled"
         log = _whole_log(b, run)
         assert log[-1][1] == "thread.run.cancelled"
