@@ -1,4 +1,5 @@
 // Each run's widget: its code is the RunView module's, registered once per page (shared.js).
+import { piecesOf } from "./pieces.js";
 import { SHARED_KEY } from "./shared.js";
 
 const WAIT_MS = 30_000;
@@ -27,4 +28,9 @@ async function render({ model, el }) {
   }
 }
 
-export default { render };
+/** The model is made: its streamed text is kept from now on, whenever its view renders. */
+function initialize({ model }) {
+  piecesOf(model);
+}
+
+export default { initialize, render };

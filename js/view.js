@@ -2,7 +2,8 @@
 // streamed text appended to the DOM once per animation frame (never a whole re-render).
 import { copyButton, renderMarkdownNodes } from "./markdown.js";
 import { StreamingMarkdown } from "./streaming.js";
-import { ACTIVE, applyAppend, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
+import { piecesOf } from "./pieces.js";
+import { ACTIVE, elapsedSeconds, formatElapsed, prettyArguments, reconcile, statusLabel,
   usageText } from "./state.js";
 import { interruptKernel } from "./kernel.js";
 import { ToolCard } from "./toolcard.js";
@@ -18,7 +19,9 @@ export class RunView {
   constructor(model, root, scheduleFrame = (fn) => requestAnimationFrame(fn)) {
     this.model = model;
     this.scheduleFrame = scheduleFrame;
-    this.buffers = new Map();
+    // the model's streamed text, also what arrived before this view was made (pieces.js)
+    this.pieces = piecesOf(model);
+    this.buffers = this.pieces.buffers;
     this.pending = new Map(); // key -> text appended since the last frame
     this.framePending = false;
     this.messageNodes = new Map();
@@ -46,6 +49,12 @@ export class RunView {
     this.root.append(this.header, this.problem, this.transcript, stepsTitle, this.steps);
     root.append(this.root);
     this.sync();
+    this.unlisten = this.pieces.listen((added) => this.onAdded(added));
+  }
+
+  /** Stop following the model's streamed text (the view is removed). */
+  dispose() {
+    this.unlisten();
   }
 
   /** Bring the DOM up to date with the traits. */
@@ -165,13 +174,10 @@ export class RunView {
     return stream;
   }
 
-  /** A custom message from the kernel: appended pieces of message text and tool arguments. */
-  onMessage(message) {
-    if (message?.type !== "append") return;
-    for (const piece of message.pieces ?? []) {
-      const { key, added } = applyAppend(this.buffers, piece);
-      if (added) this.pending.set(key, (this.pending.get(key) ?? "") + added);
-    }
+  /** Text the model's store took from the kernel's appended pieces (message text and tool
+   * arguments): drawn at the next frame. */
+  onAdded(changes) {
+    for (const { key, added } of changes) this.pending.set(key, (this.pending.get(key) ?? "") + added);
     if (!this.framePending && this.pending.size) {
       this.framePending = true;
       this.scheduleFrame(() => this.flush());

@@ -18,16 +18,14 @@ function render({ model, el }) {
   const view = new RunView(model, el);
   warmUp();
   const sync = () => view.sync();
-  const onMessage = (message) => view.onMessage(message);
   for (const name of ["header", "messages", "steps", "records", "confirm"]) model.on(`change:${name}`, sync);
-  model.on("msg:custom", onMessage);
   const timer = setInterval(() => view.tick(), 1000);
   const showTranscripts = hideTranscriptsBeside(el);
   return () => {
     clearInterval(timer);
     showTranscripts();
     for (const name of ["header", "messages", "steps", "records", "confirm"]) model.off(`change:${name}`, sync);
-    model.off("msg:custom", onMessage);
+    view.dispose();
   };
 }
 

@@ -53,21 +53,21 @@ test("the view streams appended text, then renders the final markdown once", () 
   const view = new RunView(model, root, (fn) => frames.push(fn));
   assert.equal(root.querySelector(".oairun-badge").textContent, "in progress");
   assert.match(root.querySelector(".oairun-title").textContent, /Helper \(asst_1\)/);
-  view.onMessage({ type: "append", pieces: [["m", "msg_a", 0, "Hello"]] });
-  view.onMessage({ type: "append", pieces: [["m", "msg_a", 5, " *world*"]] });
+  model.custom({ type: "append", pieces: [["m", "msg_a", 0, "Hello"]] });
+  model.custom({ type: "append", pieces: [["m", "msg_a", 5, " *world*"]] });
   assert.equal(frames.length, 1, "appends between two frames are coalesced into one redraw");
   frames.shift()();
-  view.onMessage({ type: "append", pieces: [["m", "msg_a", 13, "!"]] });
+  model.custom({ type: "append", pieces: [["m", "msg_a", 13, "!"]] });
   frames.shift()();
   const body = root.querySelector('[data-message="msg_a"] .oairun-body');
   assert.equal(body.textContent.trim(), "Hello world!");
   assert.equal(body.querySelector("em").textContent, "world"); // Markdown while it streams
   // a finished block is rendered once and stays; only the growing block is rendered again
-  view.onMessage({ type: "append", pieces: [["m", "msg_a", 14, "\n\n- one\n- two\n\nmore"]] });
+  model.custom({ type: "append", pieces: [["m", "msg_a", 14, "\n\n- one\n- two\n\nmore"]] });
   frames.shift()();
   const first = body.querySelector(".oairun-block");
   assert.equal(first.textContent.trim(), "Hello world!");
-  view.onMessage({ type: "append", pieces: [["m", "msg_a", 33, " text"]] });
+  model.custom({ type: "append", pieces: [["m", "msg_a", 33, " text"]] });
   frames.shift()();
   assert.equal(body.querySelector(".oairun-block"), first, "the finished block was not rendered again");
   assert.equal(body.querySelectorAll(".oairun-tail li").length, 2); // (happy-dom's DOMPurify drops <table>)
@@ -91,7 +91,7 @@ test("tool cards show arguments while streaming, the function, the output and er
   const frames = [];
   const view = new RunView(model, root, (fn) => frames.push(fn));
   assert.equal(root.querySelector(".oairun-badge").textContent, "waiting for tools");
-  view.onMessage({ type: "append", pieces: [["a", "step_1:0", 0, '{"city": "Pa']] });
+  model.custom({ type: "append", pieces: [["a", "step_1:0", 0, '{"city": "Pa']] });
   frames.shift()();
   assert.equal(root.querySelector(".oairun-tool-args").textContent, '{"city": "Pa');
   model.set("records", { call_1: { status: "error", function: "weather.get_weather", duration: 0.25,
@@ -149,7 +149,43 @@ test("render() wires traits and custom messages to the view, and cleans up", asy
   model.set("header", header("completed"));
   assert.equal(root.querySelector(".oairun-badge").textContent, "completed");
   cleanup();
-  assert.equal(model.handlers.get("msg:custom").length, 0);
+  for (const [event, handlers] of model.handlers) {
+    if (event.startsWith("change:")) assert.equal(handlers.length, 0, `${event} still followed`);
+  }
+  model.custom({ type: "append", pieces: [["m", "m", 8, " more"]] });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(root.querySelector(".oairun-body").textContent.trim(), "streamed", "a removed view is not drawn");
+});
+
+test("a view made after the kernel streamed shows what came before it and follows what comes next", async () => {
+  // on a fresh page the RunView module loads while the kernel already streams: the loader's
+  // initialize keeps the pieces from the model's start
+  const { default: loader } = await import("../loader.js");
+  const { default: widget } = await import("../widget.js");
+  const model = new FakeModel({ header: header(), messages: [], steps: [], records: {}, confirm: {} });
+  loader.initialize({ model });
+  model.custom({ type: "append", pieces: [["m", "m", 0, "Early\n\n**first** "]] });
+  model.custom({ type: "append", pieces: [["m", "m", 17, "words"], ["a", "step_1:0", 0, '{"city": ']] });
+  model.set("messages", [{ id: "m", role: "assistant", status: "in_progress", text: "" }]);
+  const first = document.createElement("div");
+  const second = document.createElement("div");
+  const cleanups = [widget.render({ model, el: first }), widget.render({ model, el: second })];
+  try {
+    model.custom({ type: "append", pieces: [["m", "m", 22, " and more"]] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const root of [first, second]) {
+      const body = root.querySelector(".oairun-body");
+      assert.equal(body.querySelector("strong")?.textContent, "first"); // rendered as it streams
+      assert.equal(body.textContent.replace(/\s+/g, " ").trim(), "Early first words and more");
+    }
+    model.custom({ type: "append", pieces: [["m", "m", 99, "a gap"], ["m", "m", 22, " and more"], "junk", null]});
+    model.custom({ type: "something else" });
+    model.custom(null);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(first.querySelector(".oairun-body").textContent.replace(/\s+/g, " ").trim(), "Early first words and more");
+  } finally {
+    cleanups.forEach((cleanup) => cleanup()); // their timers would keep the test runner alive
+  }
 });
 
 test("math is kept as written and shown as MathML, code is highlighted, prices and code stay text", async () => {
