@@ -29,6 +29,7 @@ from ..support.jupyterlab import (  # noqa: E402
     screenshot,
     wait_for_approvals,
     wait_for_badges,
+    wait_until,
 )
 
 HOSTILE = [
@@ -230,8 +231,8 @@ def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page, 
                        const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
                        return k && k.connectionStatus === 'connected' && k.status === 'idle'; }""", timeout=60_000)
     run_all_cells(page)
-    page.wait_for_function("() => (document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body')"
-                           "?.textContent.length ?? 0) > 20", timeout=60_000)
+    wait_until(page, "() => (document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body')"
+               "?.textContent.length ?? 0) > 20", "the answer to stream its first words")
     stop = page.locator(".jp-OutputArea-output .oairun-stop")
     assert stop.is_visible()
     clicked = time.monotonic()

@@ -143,15 +143,29 @@ def assert_links_inert(page, scope: str) -> None:
     assert bad == [], f"links that could run code or replace the notebook: {bad}"
 
 
+def wait_until(page, expression: str, what: str, *, arg=None, timeout: float = 60_000) -> None:
+    """Wait until `expression` (a JS function of `arg`) is true; on a timeout, fail saying `what`
+    was awaited and what the notebook's outputs showed (a run on a CI machine leaves no screenshot
+    to look at)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(expression, arg=arg, timeout=timeout)
+    except PlaywrightTimeout:
+        shown = page.evaluate("() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+                              ".map(o => o.textContent.replace(/\\s+/g, ' ').trim().slice(0, 400))")
+        raise AssertionError(f"waited {timeout / 1000:.0f} s for {what}; the outputs showed: {shown}") from None
+
+
 def wait_for_badges(page, status: str, count: int = 1, timeout: float = 90_000) -> None:
     """Wait until at least `count` run widgets show `status`."""
-    page.wait_for_function(
-        "([status, count]) => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
-        ".filter(b => b.textContent === status).length >= count", arg=[status, count], timeout=timeout)
+    wait_until(page, "([status, count]) => [...document.querySelectorAll('.jp-OutputArea-output .oairun-badge')]"
+               ".filter(b => b.textContent === status).length >= count",
+               f"{count} run widget(s) showing {status!r}", arg=[status, count], timeout=timeout)
 
 
 def wait_for_approvals(page, count: int, timeout: float = 90_000) -> None:
     """Wait until exactly `count` tool cards are awaiting approval."""
-    page.wait_for_function(
-        "count => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
-        ".filter(s => s.textContent === 'awaiting approval').length === count", arg=count, timeout=timeout)
+    wait_until(page, "count => [...document.querySelectorAll('.jp-OutputArea-output .oairun-tool-status')]"
+               ".filter(s => s.textContent === 'awaiting approval').length === count",
+               f"{count} tool card(s) awaiting approval", arg=count, timeout=timeout)
