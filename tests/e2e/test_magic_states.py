@@ -130,7 +130,7 @@ def test_cancel_ends_an_approval_wait_and_local_stop_ends_an_open_stream():
         '%%oai_run --background --confirm --tools get_weather --out asking\nget_weather {"city": "Oslo"}',
         "b = bridge_of(asking)\nuntil(lambda: b.widget.confirm)\nprint(list(b.widget.confirm.values()))",  # 2
         "%oai cancel",
-        "waiter = Session.get().background[-1][1]\nwaiter.join(15)\n"                                        # 4
+        "waiter = Session.get().background[-1].worker\nwaiter.join(15)\n"                                        # 4
         "print(waiter.is_alive(), b.widget.confirm, asking.status)",
         "late = asking.tool_calls[0].call_id\n"
         "b._on_widget_message(b.widget, {'type': 'decide', 'call_id': late, 'decision': 'approve'}, [])\n"
@@ -212,3 +212,49 @@ def test_a_restarted_kernel_continues_its_thread_on_the_persisted_local_server(t
     assert "database in memory" in outputs_text(second.cells[3])
     assert f"No thread found with id '{thread_id}'" in "".join(
         o.get("text", "") + o.get("evalue", "") for o in second.cells[4].outputs)
+
+
+def _transcript(cell):
+    """The run's transcript output (the display_data beside its widget), as the notebook saved it."""
+    return [o for o in cell.outputs if o.output_type == "display_data" and "text/html" in o.data][0]
+
+
+def test_oai_wait_writes_the_final_transcript_of_background_runs_into_a_notebook_run_headless():
+    """nbclient reads a cell's messages only while some cell runs: a background run ending after
+    the last cell is saved "in progress" (the control), unless the notebook ends with `%oai wait`,
+    which blocks until the background runs end. A run awaiting approval clicks is not waited for
+    (the clicks need the kernel free); a timeout and an interrupt stop the wait, not the runs."""
+    start = "%%oai_run --background --out slow\n/pace 20\n/long 150"  # about 3 s
+    control = execute(make_notebook(PRELUDE, start), timeout=120)
+    assert "its transcript replaces this line when it ends" in _transcript(control.cells[1]).data["text/html"]
+
+    notebook = execute(make_notebook(
+        PRELUDE,
+        start,                                                                                          # 1
+        "%%oai_run --background --confirm --tools get_weather -t new --out asking\nget_weather {\"city\": \"Rome\"}",
+        "%oai wait --timeout 0.2",                                                                      # 3
+        "%oai wait",
+        "print(slow.status)",                                                                           # 5
+        "%oai wait --timeout 0", "%oai wait --timeout nan", "%oai wait soon",                           # 6, 7, 8
+        "%%oai_run --background -t new --out endless\n/pace 50\n/long 100000",                         # 9
+        "import os, signal\nthreading.Timer(1, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        "%oai wait\nprint(endless.status)",                                                             # 10
+        "%oai cancel",
+        "%oai wait",                                                                                    # 12
+    ), allow_errors=True, timeout=180)
+    cells = notebook.cells
+    assert "still going" in _usage_error(cells[3]) and "(they go on; `%oai cancel` cancels them)" in _usage_error(cells[3])
+    waited = _stdout(cells[4]).splitlines()
+    assert waited[0].endswith("  completed") and waited[0].startswith("run_"), waited
+    assert waited[1].startswith("not waited for: run run_") and "waits for your approval" in waited[1], waited
+    assert _stdout(cells[5]).strip() == "completed"
+    saved = _transcript(cells[1])  # written into cell 1 while cell 4 waited
+    assert "[completed]" in saved.data["text/plain"] and "replaces this line" not in saved.data["text/html"]
+    assert "w149" in saved.data["text/html"] and "w149" in saved.data["text/plain"]
+    for cell in cells[6:9]:
+        assert "%oai wait [--timeout SECONDS]" in _usage_error(cell)
+    assert "oairun: stopped waiting; still going: run_" in _stderr(cells[10]) and "(in_progress)" in _stderr(cells[10])
+    assert _stdout(cells[10]).strip() == "in_progress"  # the wait stopped, the run went on
+    assert "cancelling" in _stdout(cells[11])
+    after_cancel = _stdout(cells[12]).strip().splitlines()  # the waiters ended (or end now) with their runs
+    assert after_cancel == ["no background run is going"] or all(line.endswith("  cancelled") for line in after_cancel)

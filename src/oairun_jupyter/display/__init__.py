@@ -8,7 +8,7 @@ run is first displayed.
 """
 
 from ._bridge import DEFAULT_RATE, RunWidgetBridge
-from ._mimebundle import bridge_of, drive_elsewhere, driving, flush, run_mimebundle, show_run, widget_for
+from ._mimebundle import bridge_of, drive_elsewhere, driving, flush, run_mimebundle, runs_driven_on_loop, show_run, widget_for
 from ._transcript import run_state, transcript_html, transcript_text
 from ._widget import RunWidget
 from ._widget_state import ended_at, header_state, message_state, record_state, step_state
@@ -16,6 +16,7 @@ from ._widget_state import ended_at, header_state, message_state, record_state, 
 __all__ = [
     "RunWidget", "RunWidgetBridge", "DEFAULT_RATE",
     "run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "driving", "flush",
+    "runs_driven_on_loop",
     "transcript_html", "transcript_text", "run_state",
     "header_state", "message_state", "step_state", "record_state", "ended_at",
 ]

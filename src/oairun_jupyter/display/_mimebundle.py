@@ -21,13 +21,14 @@ from ..runs._errors import RunError
 from ._bridge import RunWidgetBridge
 from ._transcript import pending_html, run_state, transcript_html, transcript_text
 
-__all__ = ["run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "driving", "flush"]
+__all__ = ["run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "driving", "flush",
+           "runs_driven_on_loop"]
 
 # This layer's state about runs, kept beside them: each run's bridge (held weakly: a bridge lives
 # as long as its widget does), and the runs whose driving someone else took on.
 _bridges = IdentityTable()
 _driven = IdentityTable()
-_tasks: set[asyncio.Task] = set()  # async runs being driven on the kernel's loop
+_tasks: dict[asyncio.Task, Any] = {}  # async runs being driven on the kernel's loop (it holds tasks weakly)
 
 
 def _kernel_shell() -> Any:
@@ -111,8 +112,13 @@ def _drive_on_kernel_loop(run: Any, namespace: Any) -> None:
               "drives it", file=sys.stderr)
         return
     task = loop.create_task(_drive_async(run, namespace))
-    _tasks.add(task)  # the loop holds tasks weakly
-    task.add_done_callback(_tasks.discard)
+    _tasks[task] = run
+    task.add_done_callback(lambda done: _tasks.pop(done, None))
+
+
+def runs_driven_on_loop() -> list[Any]:
+    """The async runs shown in a cell that a task on the kernel's loop still drives."""
+    return list(_tasks.values())
 
 
 def _drive_after_cell(shell: Any, run: Any) -> None:

@@ -1,8 +1,11 @@
-"""The `%oai` line magic's commands: config, local, thread, runs, cancel."""
+"""The `%oai` line magic's commands: config, local, thread, runs, cancel, wait."""
 
 from __future__ import annotations
 
+import math
 import shlex
+import sys
+import time
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -15,7 +18,7 @@ __all__ = ["run_line_command"]
 
 USAGE = ("usage: %oai config [base_url=URL] [model=NAME] [assistant=ID] | "
          "%oai local start [--memory | --db PATH] [--backend NAME --upstream-base-url URL] | %oai local stop | %oai local status | "
-         "%oai thread | %oai runs | %oai cancel")
+         "%oai thread | %oai runs | %oai cancel | %oai wait [--timeout SECONDS]")
 
 
 def _key_kind(session: Session, config: Any) -> str:
@@ -134,6 +137,64 @@ def _cancel(session: Session) -> None:
         print(f"could not cancel {run.id}: {error}" if error else f"cancelling {run.id}")
 
 
+def _wait_timeout(words: list[str]) -> float | None:
+    if not words:
+        return None
+    seconds = None
+    if len(words) == 2 and words[0] == "--timeout":
+        try:
+            seconds = float(words[1])
+        except ValueError:
+            pass
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(f"%oai wait [--timeout SECONDS] (a number of seconds above 0), got {' '.join(words)!r}")
+    return seconds
+
+
+def _names(runs: list[Any]) -> str:
+    return ", ".join(f"{run.id} ({run.status})" for run in runs)
+
+
+def _wait(session: Session, words: list[str]) -> None:
+    """Block until the background runs end (their final transcripts are written meanwhile, into
+    the cells that show them: what a notebook executed headless keeps)."""
+    from ..display import runs_driven_on_loop
+
+    timeout = _wait_timeout(words)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    going = session.background_going()
+    waited = [entry.run for entry in going]
+    try:
+        while True:
+            going = session.background_going()
+            blocking = [entry for entry in going if not entry.awaits_clicks()]
+            if not blocking:
+                break
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise UsageError(f"%oai wait: after {timeout:g} s these runs are still going: "
+                                 f"{_names([entry.run for entry in blocking])} (they go on; `%oai cancel` "
+                                 "cancels them)")
+            blocking[0].done.wait(0.25 if left is None else min(0.25, left))
+    except KeyboardInterrupt:
+        print("oairun: stopped waiting; still going: "
+              f"{_names([entry.run for entry in session.background_going()])} (`%oai cancel` cancels them)",
+              file=sys.stderr)
+        return
+    awaiting_clicks = {id(entry.run) for entry in going}
+    for run in waited:
+        if id(run) not in awaiting_clicks:
+            print(f"{run.id}  {run.status}")
+    for entry in going:  # what is left awaits the user's clicks
+        print(f"not waited for: run {entry.run.id} waits for your approval in its widget (clicks reach the "
+              "kernel once this cell ends)")
+    for run in runs_driven_on_loop():
+        print(f"not waited for: async run {run.id} ({run.status}), driven on the kernel's event loop, which "
+              "a magic holding the kernel would stop")
+    if not waited and not runs_driven_on_loop():
+        print("no background run is going")
+
+
 def run_line_command(line: str, session: Session, shell: Any) -> None:
     words = shlex.split(line)
     if not words:
@@ -149,5 +210,7 @@ def run_line_command(line: str, session: Session, shell: Any) -> None:
         _runs(session)
     elif command == "cancel":
         _cancel(session)
+    elif command == "wait":
+        _wait(session, rest)
     else:
         raise UsageError(f"unknown command {command!r}; {USAGE}")

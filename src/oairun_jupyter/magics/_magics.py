@@ -25,7 +25,7 @@ from ..runs import RunError, WaitOptions
 from ..tools import tools_from_namespace
 from ._interpolation import InterpolationError, interpolate
 from ._line import run_line_command
-from ._session import Session
+from ._session import BackgroundRun, Session
 
 __all__ = ["OaiMagics"]
 
@@ -178,6 +178,8 @@ class OaiMagics(Magics):
 
     @staticmethod
     def _drive_in_background(run: Any, args: Any, namespace: dict[str, Any], session: Session) -> None:
+        entry: BackgroundRun
+
         def drive() -> None:
             driving(run, "background")  # the kernel is free: the Stop button's message reaches it
             try:
@@ -190,16 +192,26 @@ class OaiMagics(Magics):
             except (RunError, APIError) as error:
                 print(f"oairun: {error}", file=sys.stderr)
             finally:
-                _show_final(run)
+                try:
+                    _show_final(run)
+                finally:
+                    entry.done.set()  # `%oai wait` returns once the final transcript is written
 
-        worker = threading.Thread(target=drive, name="oairun-background-run", daemon=True)
-        session.background.append((run, worker))
-        worker.start()
+        entry = BackgroundRun(run, threading.Thread(target=drive, name="oairun-background-run", daemon=True),
+                              confirm=bool(args.confirm))
+        session.add_background(entry)
+        entry.worker.start()
 
     @line_magic
     def oai(self, line: str) -> None:
         """`%oai config [key=value ...]`, `%oai local start|stop|status`, `%oai thread`, `%oai runs`,
-        `%oai cancel`."""
+        `%oai cancel`, `%oai wait [--timeout SECONDS]`.
+
+        `%oai wait` blocks until every run `%%oai_run --background` (or `--confirm`) left going
+        has ended, so its final transcript is written into the notebook: end a notebook run
+        headless (nbconvert --execute, papermill, nbclient) with it, or such a run is saved as
+        still in progress. A run waiting for approval clicks is not waited for (the clicks reach
+        the kernel only once the cell ends); an interrupt stops the wait, not the runs."""
         try:
             run_line_command(line, Session.get(), self.shell)
         except (APIError, ValueError) as error:

@@ -14,7 +14,7 @@ from ..api import oai_cancel_run, oai_create_assistant, oai_create_thread, oai_l
 from ..protocol import APIError
 from ..transport import DEFAULT_BASE_URL, config_from_env, configure, environment_key_for, get_client
 
-__all__ = ["Session", "DEFAULT_ASSISTANT_NAME"]
+__all__ = ["Session", "BackgroundRun", "DEFAULT_ASSISTANT_NAME"]
 
 DEFAULT_ASSISTANT_NAME = "oairun assistant"
 BACKGROUND_GRACE_SECONDS = 5.0  # how long `%oai local stop` lets a cancelled background run's waiter end
@@ -35,6 +35,23 @@ def _upstream_options(backend: str, base_url: str | None, key_env: str | None) -
 
 
 @dataclass
+class BackgroundRun:
+    """A run `%%oai_run --background` or `--confirm` left going, and the thread driving it."""
+
+    run: Any
+    worker: threading.Thread
+    confirm: bool = False  # its tool calls wait for clicks in its widget
+    # set by the worker once the run ended and its final transcript was written. Waited on rather
+    # than the thread: a Thread.join that an interrupt breaks can leave is_alive() False for a
+    # thread that still runs (CPython 3.11)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def awaits_clicks(self) -> bool:
+        """Its calls wait for Approve or Reject, which reach the kernel only while it is free."""
+        return self.confirm and self.run.status == "requires_action"
+
+
+@dataclass
 class Session:
     """The magics' state: the embedded local server, the default assistant and model, the
     current thread, recent and background runs."""
@@ -44,7 +61,7 @@ class Session:
     assistant_id: str | None = None
     thread_id: str | None = None
     runs: list[Any] = field(default_factory=list)
-    background: list[tuple[Any, threading.Thread]] = field(default_factory=list)
+    background: list[BackgroundRun] = field(default_factory=list)
     told_about_local: bool = False
     local_key: str = field(default="", repr=False)  # the running local server's own key
     local_backend: str = "scripted"  # what answers on the running local server
@@ -117,6 +134,14 @@ class Session:
         """The session's runs still going as far as this kernel knows, newest first."""
         return [r for r in reversed(self.runs) if r.to_dict().get("id") and not r.is_terminal]
 
+    def add_background(self, entry: BackgroundRun) -> None:
+        """Remember a run driven in the background (the ended ones are forgotten here)."""
+        self.background = [*self.background_going(), entry]
+
+    def background_going(self) -> list[BackgroundRun]:
+        """The background runs whose driving has not ended, oldest first."""
+        return [going for going in self.background if not going.done.is_set()]
+
     def stop_local(self) -> bool:
         """Stop the local server: its background runs are cancelled first and their waiters given
         a moment to end (they see the cancel at their next look), then the server stops, which
@@ -124,13 +149,12 @@ class Session:
         if self.local is None:
             return False
         base_url = self.local.base_url
-        waiting = [(run, worker) for run, worker in self.background
-                   if worker.is_alive() and run.client.config.base_url == base_url]
-        for run, _ in waiting:
-            if not run.is_terminal:
-                self.cancel(run)
-        for _, worker in waiting:
-            worker.join(BACKGROUND_GRACE_SECONDS)
+        waiting = [going for going in self.background_going() if going.run.client.config.base_url == base_url]
+        for going in waiting:
+            if not going.run.is_terminal:
+                self.cancel(going.run)
+        for going in waiting:
+            going.done.wait(BACKGROUND_GRACE_SECONDS)
         self.local.stop()
         self.local = None
         self.assistant_id = self.thread_id = None
