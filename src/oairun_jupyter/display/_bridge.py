@@ -353,6 +353,10 @@ class RunWidgetBridge:
         self.flush()
         return again
 
+    def awaiting_decisions(self) -> int:
+        """How many of the run's tool calls wait for Approve or Reject on their card now."""
+        return len(self._decisions)
+
     async def approve(self, record: ToolCallRecord) -> tuple[str, str | None]:
         """Wait for Approve, Edit or Reject on this call's card."""
         loop = asyncio.get_running_loop()

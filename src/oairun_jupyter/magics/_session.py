@@ -47,8 +47,14 @@ class BackgroundRun:
     done: threading.Event = field(default_factory=threading.Event)
 
     def awaits_clicks(self) -> bool:
-        """Its calls wait for Approve or Reject, which reach the kernel only while it is free."""
-        return self.confirm and self.run.status == "requires_action"
+        """Its calls wait for Approve or Reject, which reach the kernel only while it is free (an
+        approved round whose tools run is not waiting for anyone)."""
+        if not self.confirm or self.run.status != "requires_action":  # a cancelled run's asks are withdrawn
+            return False
+        from ..display import bridge_of
+
+        bridge = bridge_of(self.run)
+        return bridge is not None and bridge.awaiting_decisions() > 0
 
 
 @dataclass
