@@ -11,6 +11,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from ..api import oai_list_messages, oai_retrieve_assistant
+from ..display import runs_driven_on_loop
 from ..transport import ClientConfig, configure, environment_key_for, get_client
 from ._session import Session
 
@@ -158,8 +159,6 @@ def _names(runs: list[Any]) -> str:
 def _wait(session: Session, words: list[str]) -> None:
     """Block until the background runs end (their final transcripts are written meanwhile, into
     the cells that show them: what a notebook executed headless keeps)."""
-    from ..display import runs_driven_on_loop
-
     timeout = _wait_timeout(words)
     deadline = None if timeout is None else time.monotonic() + timeout
     going = session.background_going()

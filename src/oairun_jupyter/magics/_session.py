@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import oai_cancel_run, oai_create_assistant, oai_create_thread, oai_list_assistants
+from ..display import bridge_of
 from ..protocol import APIError
 from ..transport import DEFAULT_BASE_URL, config_from_env, configure, environment_key_for, get_client
 
@@ -51,8 +52,6 @@ class BackgroundRun:
         approved round whose tools run is not waiting for anyone)."""
         if not self.confirm or self.run.status != "requires_action":  # a cancelled run's asks are withdrawn
             return False
-        from ..display import bridge_of
-
         bridge = bridge_of(self.run)
         return bridge is not None and bridge.awaiting_decisions() > 0
 
