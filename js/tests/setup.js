@@ -34,3 +34,10 @@ export class FakeModel {
   send(message) { this.sent.push(message); }
   custom(message) { for (const fn of this.handlers.get("msg:custom") ?? []) fn(message); }
 }
+
+/** What anywidget hands `initialize` and each `render`: an object of their own over the one model
+ * (get, set, send, on, off bound to it), never the model itself. */
+export function proxyOf(model) {
+  return { get: model.get.bind(model), set: model.set.bind(model), send: model.send.bind(model),
+    on: model.on.bind(model), off: model.off.bind(model) };
+}

@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { closeDom, installDom, FakeModel } from "./setup.js";
+import { closeDom, installDom, FakeModel, proxyOf } from "./setup.js";
 
 const window = installDom();
 after(() => closeDom(window));
@@ -159,17 +159,26 @@ test("render() wires traits and custom messages to the view, and cleans up", asy
 
 test("a view made after the kernel streamed shows what came before it and follows what comes next", async () => {
   // on a fresh page the RunView module loads while the kernel already streams: the loader's
-  // initialize keeps the pieces from the model's start
+  // initialize keeps the pieces from the model's start. anywidget gives initialize and each
+  // render a proxy of their own, as here
   const { default: loader } = await import("../loader.js");
   const { default: widget } = await import("../widget.js");
-  const model = new FakeModel({ header: header(), messages: [], steps: [], records: {}, confirm: {} });
-  loader.initialize({ model });
+  const model = new FakeModel({ header: header(), messages: [], steps: [], records: {}, confirm: {},
+    stream_id: "widget-1" });
+  const other = new FakeModel({ header: header(), messages: [], steps: [], records: {}, confirm: {},
+    stream_id: "widget-2" });
+  loader.initialize({ model: proxyOf(model) });
+  loader.initialize({ model: proxyOf(other) });
   model.custom({ type: "append", pieces: [["m", "m", 0, "Early\n\n**first** "]] });
   model.custom({ type: "append", pieces: [["m", "m", 17, "words"], ["a", "step_1:0", 0, '{"city": ']] });
+  other.custom({ type: "append", pieces: [["m", "m", 0, "another widget's text"]] });
   model.set("messages", [{ id: "m", role: "assistant", status: "in_progress", text: "" }]);
+  other.set("messages", [{ id: "m", role: "assistant", status: "in_progress", text: "" }]);
   const first = document.createElement("div");
   const second = document.createElement("div");
-  const cleanups = [widget.render({ model, el: first }), widget.render({ model, el: second })];
+  const third = document.createElement("div");
+  const cleanups = [widget.render({ model: proxyOf(model), el: first }), widget.render({ model: proxyOf(model), el: second }),
+    widget.render({ model: proxyOf(other), el: third })];
   try {
     model.custom({ type: "append", pieces: [["m", "m", 22, " and more"]] });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -178,6 +187,7 @@ test("a view made after the kernel streamed shows what came before it and follow
       assert.equal(body.querySelector("strong")?.textContent, "first"); // rendered as it streams
       assert.equal(body.textContent.replace(/\s+/g, " ").trim(), "Early first words and more");
     }
+    assert.equal(third.querySelector(".oairun-body").textContent.trim(), "another widget's text");
     model.custom({ type: "append", pieces: [["m", "m", 99, "a gap"], ["m", "m", 22, " and more"], "junk", null]});
     model.custom({ type: "something else" });
     model.custom(null);
@@ -186,6 +196,10 @@ test("a view made after the kernel streamed shows what came before it and follow
   } finally {
     cleanups.forEach((cleanup) => cleanup()); // their timers would keep the test runner alive
   }
+  // the widget closes: the page lets go of its text
+  for (const fn of model.handlers.get("destroy") ?? []) fn();
+  assert.equal(globalThis.__oairunPieces_2.has("widget-1"), false);
+  assert.equal(globalThis.__oairunPieces_2.has("widget-2"), true);
 });
 
 test("math is kept as written and shown as MathML, code is highlighted, prices and code stay text", async () => {

@@ -249,6 +249,30 @@ def test_the_stop_button_cancels_a_run_a_blocking_cell_is_waiting_on(lab, page, 
     assert took < 10, f"the run ended {took:.1f} s after the click"  # a click, not the run's 200 s
 
 
+def test_a_view_made_after_text_streamed_shows_it_and_follows_the_stream(lab, page):
+    """The widget's streamed text is kept from its model's start, for every view: a second view of
+    a streaming run (shown 3 s in) shows what streamed before it and grows with the first (a view
+    made late once showed nothing until the message ended: each view had its own store)."""
+    name = lab.add("second-view.ipynb", _notebook(
+        "%load_ext oairun_jupyter\nfrom oairun_jupyter.display import bridge_of\nimport time",
+        "%%oai_run --background --out slow\n/pace 50\n/long 4000",  # about 200 s unless stopped
+        "time.sleep(3)\ndisplay(bridge_of(slow).widget)"))
+    open_notebook(page, lab, name)
+    run_all_cells(page)
+    lengths = "() => [...document.querySelectorAll('.jp-OutputArea-output .oairun-assistant .oairun-body')]" \
+              ".map(b => b.textContent.length)"
+    wait_until(page, f"() => ({lengths})().length === 2", "the run's second view")
+    wait_until(page, f"() => ({lengths})()[1] > 50", "the second view to show the text streamed before it")
+    before = page.evaluate(lengths)
+    wait_until(page, f"([seen]) => ({lengths})()[1] > seen + 20", "the second view to follow the stream", arg=[before[1]])
+    first, second = page.evaluate(lengths)
+    assert abs(first - second) < 200, (first, second)  # the same text, give or take a frame
+    badges = page.locator(".jp-OutputArea-output .oairun-badge").all_text_contents()
+    assert badges == ["in progress", "in progress"], badges  # seen while the message still streams
+    page.locator(".jp-OutputArea-output .oairun-stop").first.click()
+    wait_for_badges(page, "cancelled", 2, timeout=30_000)
+
+
 def test_markdown_tables_code_and_math_render_while_the_answer_streams(lab, page):
     """Seen mid-stream (the message still streaming): a table, highlighted code and MathML are in
     the DOM before the message completes; the finished message keeps them."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import threading
+import uuid
 
 import anywidget
 import traitlets
@@ -50,9 +51,13 @@ class RunWidget(anywidget.AnyWidget):
     steps = traitlets.List().tag(sync=True)
     records = traitlets.Dict().tag(sync=True)
     confirm = traitlets.Dict().tag(sync=True)
+    # the page keeps the widget's streamed text under this id from the moment its model is made,
+    # for every view to read (js/pieces.js): anywidget gives each view a model object of its own
+    stream_id = traitlets.Unicode().tag(sync=True)
 
     def __init__(self, **kwargs: object) -> None:
         shared_module()
+        kwargs.setdefault("stream_id", uuid.uuid4().hex)
         super().__init__(**kwargs)
     # how the Stop button reaches the run: {"driving": "blocking" | "background" | None,
     # "kernel_id": this kernel's id, for an interrupt while a blocking cell holds the kernel}
