@@ -74,3 +74,18 @@ def test_a_notebook_saved_with_widget_state_holds_the_widget_code_once():
     runs = [s for s in states.values() if s["state"].get("header")]
     assert len(code) == 1 and len(runs) == 3
     assert all(len(json.dumps(s)) < 20_000 for s in runs), [len(json.dumps(s)) for s in runs]
+
+
+def test_a_change_the_throttle_held_back_is_saved_when_its_cell_is_the_last():
+    """The bridge writes the widget at most 10 times a second, holding later changes for a timer.
+    nbclient keeps a widget message only while the cell that sent it runs: a held-back change of
+    the notebook's last cell (a re-run right after another write) must go out as the cell ends."""
+    notebook = execute(make_notebook(
+        SETUP,
+        'run = oai_create_thread_and_run(assistant, thread={"messages": [\'get_weather {"city": "Paris"}\']},'
+        ' stream=True)\nrun',
+        "call = run.tool_calls[0]\nfirst = run.rerun_tool(call.call_id, '{\"city\": \"Rome\"}')\n"
+        "second = run.rerun_tool(call.call_id, '{\"city\": \"Oslo\"}')  # within the throttle's 0.1 s"))
+    (state,) = [s for s in widget_states(notebook) if s.get("header")]
+    (record,) = state["records"].values()
+    assert [rerun["output"] for rerun in record["reruns"]] == ["sunny in Rome", "sunny in Oslo"]

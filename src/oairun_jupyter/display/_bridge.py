@@ -16,6 +16,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from typing import Any, Mapping
 
 from ..api import oai_list_messages, oai_list_run_steps, oai_retrieve_assistant
@@ -27,13 +28,28 @@ from ._transcript import pending_html, transcript_html, transcript_text
 from ._widget import RunWidget
 from ._widget_state import header_state, message_state, record_state, step_state
 
-__all__ = ["RunWidgetBridge", "DEFAULT_RATE"]
+__all__ = ["RunWidgetBridge", "DEFAULT_RATE", "flush_throttled"]
 
 log = logging.getLogger("oairun_jupyter.display")
 
 MAX_READ_RETRIES = 6  # a failed read is tried again this many times, after 0.5 s, 1 s, ... 16 s
 
 DEFAULT_RATE = 10.0  # writes a second: 20 widget messages a second at most
+
+
+# bridges holding changes back for their next write (the throttle's timer runs)
+_throttled: "weakref.WeakSet[RunWidgetBridge]" = weakref.WeakSet()
+
+
+def flush_throttled() -> None:
+    """Write now what every bridge holds back. Called as a cell ends: nbclient (and so a notebook
+    executed headless) keeps a widget message only while the cell that sent it runs, so a write
+    the throttle would send after the cell was lost from the saved widget state."""
+    for bridge in list(_throttled):
+        try:
+            bridge.flush()
+        except Exception:  # a hook of every cell: one widget's failure must not print in each
+            log.exception("the widget of run %s could not be written", bridge.run.to_dict().get("id"))
 
 
 def _prompt_of(run_id: str | None, newest_first: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -163,6 +179,7 @@ class RunWidgetBridge:
                     timer.daemon = True
                     timer.start()
                     self._timer = timer
+                    _throttled.add(self)
                 return
         self.flush()
 
@@ -178,6 +195,7 @@ class RunWidgetBridge:
         """Write what changed now (also called at the end of a run)."""
         with self._lock:
             self._last_flush = time.monotonic()
+            _throttled.discard(self)
             if self._timer is not None:  # this write covers what the timer was waiting to write
                 self._timer.cancel()
                 self._timer = None

@@ -18,7 +18,7 @@ from .._weak_table import IdentityTable
 from ..api import Endpoint, fetch
 from ..protocol import APIError
 from ..runs._errors import RunError
-from ._bridge import RunWidgetBridge
+from ._bridge import RunWidgetBridge, flush_throttled
 from ._transcript import pending_html, run_state, transcript_html, transcript_text
 
 __all__ = ["run_mimebundle", "show_run", "widget_for", "bridge_of", "drive_elsewhere", "driving", "flush",
@@ -121,6 +121,12 @@ def runs_driven_on_loop() -> list[Any]:
     return list(_tasks.values())
 
 
+def _flush_at_cell_ends(shell: Any) -> None:
+    """Each cell's last widget changes go out before the cell ends (see flush_throttled); once per shell."""
+    if flush_throttled not in shell.events.callbacks["post_execute"]:
+        shell.events.register("post_execute", flush_throttled)
+
+
 def _drive_after_cell(shell: Any, run: Any) -> None:
     if _driven.get(run):
         return
@@ -167,6 +173,7 @@ def show_run(run: Any) -> None:
         display(run_mimebundle(run), raw=True)
         return
     widget = widget_for(run, shell.user_ns)
+    _flush_at_cell_ends(shell)
     bridge = bridge_of(run)
     display(widget)
     display(bridge.transcript_bundle(), raw=True, display_id=bridge.transcript_id)
