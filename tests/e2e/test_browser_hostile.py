@@ -93,7 +93,10 @@ def test_hostile_output_runs_nothing_live_and_from_a_saved_notebook(lab):
         assert page.url == notebook_url
         placeholder = page.locator(".jp-OutputArea-output .oairun-image-load:not([disabled])").first
         placeholder.click()  # the user asks for the image: now, and only now, it is requested
-        page.wait_for_timeout(500)
+        for _ in range(100):  # up to 10 s for the request to be made
+            if any("/leak?d=tool-output" in url for url in leaks):
+                break
+            page.wait_for_timeout(100)
         assert any("/leak?d=tool-output" in url for url in leaks), leaks
         cards = page.locator(".jp-OutputArea-output .oairun-tool")
         assert cards.count() >= len(PAYLOADS) + 8

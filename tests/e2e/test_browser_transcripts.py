@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 import nbformat
 import pytest
 
@@ -49,6 +50,15 @@ def _visible_widget_errors(page) -> list[str]:
         .map(node => node.textContent)""")
 
 
+def _wait_for_no_kernel(lab, name: str, timeout: float = 30) -> None:
+    """Until the notebook `name` has no kernel any more."""
+    deadline = time.monotonic() + timeout
+    while any(session["path"] == name and session.get("kernel")
+              for session in httpx.get(f"{lab.url}/api/sessions", timeout=5).json()):
+        assert time.monotonic() < deadline, f"the kernel of {name} did not stop within {timeout:.0f} s"
+        time.sleep(0.2)
+
+
 def _saved(lab, name: str, runs: int, timeout: float = 30) -> nbformat.NotebookNode:
     """The notebook as JupyterLab saved it, once it holds `runs` final transcripts."""
     deadline = time.monotonic() + timeout
@@ -84,7 +94,7 @@ def test_a_notebook_saved_with_default_settings_shows_every_run_when_reopened_an
 
     # reopened later: the kernel that held the widgets is gone, a new one knows nothing of them
     page.evaluate("void window.jupyterapp.commands.execute('kernelmenu:shutdown')")
-    page.wait_for_timeout(1000)
+    _wait_for_no_kernel(lab, name)  # reopened before the old kernel went, the page could attach to it
     open_notebook(page, lab, name)
     page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output .oairun-static').length === 3")
     page.wait_for_function("""() => [...document.querySelectorAll('.jp-OutputArea-output')]

@@ -277,14 +277,17 @@ def test_markdown_tables_code_and_math_render_while_the_answer_streams(lab, page
     """Seen mid-stream (the message still streaming): a table, highlighted code and MathML are in
     the DOM before the message completes; the finished message keeps them."""
     name = lab.add("live-markdown.ipynb", _notebook(
-        "%load_ext oairun_jupyter", "%%oai_run\n/pace 25\nWhat can you do?"))
+        "%load_ext oairun_jupyter", "%%oai_run\n/pace 40\nWhat can you do?"))
     open_notebook(page, lab, name)
     run_all_cells(page)
-    page.wait_for_function("""() => {
+    # one look at the page: the message still streaming and the run in progress, its table, math
+    # and highlighted code already drawn (the math ends about 20 words before the answer)
+    wait_until(page, """() => {
         const body = document.querySelector('.jp-OutputArea-output .oairun-assistant .oairun-body.oairun-streaming');
-        return body && body.querySelector('table td') && body.querySelector('math') && body.querySelector('.hljs-keyword');
-    }""", timeout=60_000)
-    assert page.locator(".jp-OutputArea-output .oairun-badge").first.text_content() == "in progress"
+        const badge = document.querySelector('.jp-OutputArea-output .oairun-badge');
+        return body && badge && badge.textContent === 'in progress' && body.querySelector('table td')
+            && body.querySelector('math') && body.querySelector('.hljs-keyword');
+    }""", "a table, math and highlighted code in the answer while it streams")
     screenshot(page, "markdown-mid-stream")
     wait_for_badges(page, "completed", timeout=60_000)
     body = page.locator(".jp-OutputArea-output .oairun-assistant .oairun-body").first
