@@ -30,7 +30,7 @@ async function render({ model, el }) {
 
 /** The model is made: its streamed text is kept from now on, whenever its view renders. */
 function initialize({ model }) {
-  piecesOf(model);
+  piecesOf(model, { made: true });
 }
 
 export default { initialize, render };

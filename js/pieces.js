@@ -42,27 +42,33 @@ export class PieceStore {
   }
 }
 
-function subscribe(model, store) {
-  model.on("msg:custom", (message) => store.receive(message));
-}
-
-/** The widget's store: made, and subscribed to the model's custom messages, by the first caller
- * (the model's `initialize`). A widget without a `stream_id` (a notebook saved by an older
- * release: nothing streams to it) gets a store of its own. */
-export function piecesOf(model) {
+/** The widget's store, found by its `stream_id`. `initialize` passes `{ model made: true }`: each
+ * model made for the widget (a tab reopened on a live kernel makes a new one, and JupyterLab
+ * never destroys the old) feeds the store from its custom messages, and the store goes when the
+ * last of them is destroyed. A view only reads it (its proxy's listeners go with the view). A
+ * widget without a `stream_id` (a notebook saved by an older release: nothing streams to it)
+ * gets a store of its own. */
+export function piecesOf(model, { made = false } = {}) {
   const id = model.get("stream_id");
   if (typeof id !== "string" || !id) {
     const store = new PieceStore();
-    subscribe(model, store);
+    model.on("msg:custom", (message) => store.receive(message));
     return store;
   }
   const stores = (globalThis[STORES_KEY] ??= new Map());
   let store = stores.get(id);
   if (!store) {
     store = new PieceStore();
+    store.models = 0;
     stores.set(id, store);
-    subscribe(model, store);
-    model.on("destroy", () => stores.delete(id)); // the widget closed: its text goes with it
+  }
+  if (made || store.models === 0) { // no model feeds it yet (an anywidget that called no initialize)
+    store.models += 1;
+    model.on("msg:custom", (message) => store.receive(message));
+    model.on("destroy", () => {
+      store.models -= 1;
+      if (store.models === 0 && stores.get(id) === store) stores.delete(id); // the widget closed
+    });
   }
   return store;
 }

@@ -118,7 +118,7 @@ export class RunView {
         this.transcript.append(node);
       }
       const body = node.lastChild;
-      const { text, replaced } = reconcile(this.buffers, key, message.text);
+      const { text } = reconcile(this.buffers, key, message.text);
       const finished = message.status !== "in_progress";
       node.dataset.status = message.status;
       const renderedAs = `${finished}:${text.length}`;
@@ -128,7 +128,9 @@ export class RunView {
         body.dataset.rendered = renderedAs;
         body.classList.remove("oairun-streaming");
         this.streams.delete(key);
-      } else if (!finished && (replaced || !body.classList.contains("oairun-streaming"))) {
+      } else if (!finished && (!body.classList.contains("oairun-streaming") || this.streams.get(key)?.text !== text)) {
+        // what this view drew is compared, not `replaced`: the buffers are shared by the views of
+        // the widget, and only the first to reconcile a longer trait text sees it replaced
         body.classList.add("oairun-streaming");
         this.streamOf(key, body, message.annotations).update(text);
       }

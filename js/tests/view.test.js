@@ -202,6 +202,52 @@ test("a view made after the kernel streamed shows what came before it and follow
   assert.equal(globalThis.__oairunPieces_2.has("widget-2"), true);
 });
 
+test("a widget's model made again (a tab reopened on a live kernel) feeds the same text; it goes with the last model", async () => {
+  const { default: loader } = await import("../loader.js");
+  const { default: widget } = await import("../widget.js");
+  const state = { header: header(), messages: [{ id: "m", role: "assistant", status: "in_progress", text: "" }],
+    steps: [], records: {}, confirm: {}, stream_id: "widget-reopened" };
+  const closedTab = new FakeModel(state);
+  loader.initialize({ model: proxyOf(closedTab) });
+  closedTab.custom({ type: "append", pieces: [["m", "m", 0, "before "]] });
+  const reopened = new FakeModel(state); // JupyterLab keeps the closed tab's model, never destroyed
+  loader.initialize({ model: proxyOf(reopened) });
+  const root = document.createElement("div");
+  const cleanup = widget.render({ model: proxyOf(reopened), el: root });
+  try {
+    reopened.custom({ type: "append", pieces: [["m", "m", 7, "and after"]] }); // only the new model hears the kernel
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(root.querySelector(".oairun-body").textContent.trim(), "before and after");
+  } finally {
+    cleanup();
+  }
+  for (const fn of reopened.handlers.get("destroy") ?? []) fn();
+  assert.equal(globalThis.__oairunPieces_2.has("widget-reopened"), true, "the other model still holds it");
+  for (const fn of closedTab.handlers.get("destroy") ?? []) fn();
+  assert.equal(globalThis.__oairunPieces_2.has("widget-reopened"), false);
+});
+
+test("every view of a widget shows a longer text the traits bring while the message still streams", async () => {
+  const { default: loader } = await import("../loader.js");
+  const { default: widget } = await import("../widget.js");
+  const model = new FakeModel({ header: header(), messages: [{ id: "m", role: "assistant", status: "in_progress",
+    text: "" }], steps: [], records: {}, confirm: {}, stream_id: "widget-two-views" });
+  loader.initialize({ model: proxyOf(model) });
+  const roots = [document.createElement("div"), document.createElement("div")];
+  const cleanups = roots.map((el) => widget.render({ model: proxyOf(model), el }));
+  try {
+    model.custom({ type: "append", pieces: [["m", "m", 0, "one two"]] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // a write carries the message's text in full, still in progress, before its held-back piece
+    model.set("messages", [{ id: "m", role: "assistant", status: "in_progress", text: "one two three four" }]);
+    model.custom({ type: "append", pieces: [["m", "m", 7, " three four"]] });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const root of roots) assert.equal(root.querySelector(".oairun-body").textContent.trim(), "one two three four");
+  } finally {
+    cleanups.forEach((cleanup) => cleanup());
+  }
+});
+
 test("math is kept as written and shown as MathML, code is highlighted, prices and code stay text", async () => {
   const { extractMath } = await import("../mathtext.js");
   const source = "Costs $5 and $6; Euler $e^{i\\pi}$, thin $a\\,b$, \\(x\\) and `$code$`\n\n```python\nprint('$x$')\n```";
