@@ -258,3 +258,21 @@ def test_oai_wait_writes_the_final_transcript_of_background_runs_into_a_notebook
     assert "cancelling" in _stdout(cells[11])
     after_cancel = _stdout(cells[12]).strip().splitlines()  # the waiters ended (or end now) with their runs
     assert after_cancel == ["no background run is going"] or all(line.endswith("  cancelled") for line in after_cancel)
+
+
+def test_a_background_run_whose_tool_interrupts_or_exits_says_so_in_one_line_before_the_wait_returns():
+    notebook = execute(make_notebook(
+        PRELUDE,
+        '%%oai_run --background --out f -t new --tools interrupts\ninterrupts {"city": "A"}',
+        '%%oai_run --background --out g -t new --tools exits\nexits {"city": "A"}',
+        "%oai wait",                                                                                     # 3
+        "print(f.status, g.status)",
+    ), allow_errors=True, timeout=120)
+    cells = notebook.cells
+    said = "".join(_stderr(cell) for cell in cells[1:])
+    assert "Traceback" not in said and not [o for c in cells for o in c.outputs if o.output_type == "error"]
+    for name in ("KeyboardInterrupt", "SystemExit: 3"):
+        (line,) = [line for line in said.splitlines() if f"stopped: {name}" in line]
+        assert "was cancelled on the server (now cancelled)" in line, line
+    assert _stderr(cells[4]) == ""  # all said before the wait returned, nothing spills into the next cell
+    assert _stdout(cells[4]).strip() == "cancelled cancelled"

@@ -48,8 +48,10 @@ def flush_throttled() -> None:
     for bridge in list(_throttled):
         try:
             bridge.flush()
-        except Exception:  # a hook of every cell: one widget's failure must not print in each
-            log.exception("the widget of run %s could not be written", bridge.run.to_dict().get("id"))
+        except Exception:  # a hook of every cell: one widget's failure must not print in each (the
+            # kernel's loggers have no handler, so a warning would reach the cell's stderr); the
+            # timer writes the widget again, and the run's end writes it whole
+            log.info("the widget of run %s could not be written", bridge.run.to_dict().get("id"), exc_info=True)
 
 
 def _prompt_of(run_id: str | None, newest_first: list[dict[str, Any]]) -> list[dict[str, Any]]:

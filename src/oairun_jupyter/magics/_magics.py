@@ -191,6 +191,12 @@ class OaiMagics(Magics):
                              timeout=None)
             except (RunError, APIError) as error:
                 print(f"oairun: {error}", file=sys.stderr)
+            except BaseException as error:  # a tool's KeyboardInterrupt or sys.exit(), a bug: on this
+                # thread nobody catches it, and threading's hook would print a traceback into
+                # whichever cell runs (the wait then returns after the run's last word)
+                said = " ".join(getattr(error, "__notes__", ()))  # how the run was left (runs/_cancel.py)
+                print(f"oairun: run {run.id} stopped: {type(error).__name__}: {error}".rstrip(": ")
+                      + (f"; {said.removeprefix('oairun: ')}" if said else f" (now {run.status})"), file=sys.stderr)
             finally:
                 try:
                     _show_final(run)
