@@ -276,3 +276,23 @@ def test_a_background_run_whose_tool_interrupts_or_exits_says_so_in_one_line_bef
         assert "was cancelled on the server (now cancelled)" in line, line
     assert _stderr(cells[4]) == ""  # all said before the wait returned, nothing spills into the next cell
     assert _stdout(cells[4]).strip() == "cancelled cancelled"
+
+
+def test_oai_wait_stops_waiting_for_a_run_whose_server_went_silent():
+    """A background run whose server is gone is polled again and again (it may come back): the
+    wait names it once its server has not answered for a while (30 s; 2 s here), not forever."""
+    notebook = execute(make_notebook(
+        PRELUDE,
+        "from oairun_jupyter.server import start_local_server\nimport oairun_jupyter.magics._line as line\n"
+        "line.UNANSWERED_SECONDS = 2\nother = start_local_server(pace=0.05)",
+        "%oai config base_url={other.base_url}",
+        "%%oai_run --background --no-stream --out doomed -t new\n/long 400",                              # 3
+        "until(lambda: doomed.status == 'in_progress')\nother.stop()",
+        "%oai wait --timeout=60",                                                                          # 5
+        "%oai wait --timeout=x",
+    ), allow_errors=True, timeout=120)
+    cells = notebook.cells
+    said = _stdout(cells[5]).strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("not waited for: run run_"), said
+    assert ": its server has not answered for " in said[0] and "tried again in the background" in said[0]
+    assert "%oai wait [--timeout SECONDS]" in _usage_error(cells[6])

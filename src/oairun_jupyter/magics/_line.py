@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 
 from ..api import oai_list_messages, oai_retrieve_assistant
 from ..display import runs_driven_on_loop
+from ..runs import unanswered_for
 from ..transport import ClientConfig, configure, environment_key_for, get_client
 from ._session import Session
 
@@ -59,6 +60,8 @@ def _database_of(session: Session) -> str:
     path = session.local.store.path
     return "in memory: kept until the server stops" if path == ":memory:" else path
 
+
+UNANSWERED_SECONDS = 30.0  # a background run whose server is silent this long is no longer waited for
 
 _START_USAGE = ("%oai local start [--memory | --db PATH] [--backend scripted|chat-completions|responses "
                 "--upstream-base-url URL [--upstream-api-key-env VAR]]")
@@ -141,6 +144,8 @@ def _cancel(session: Session) -> None:
 def _wait_timeout(words: list[str]) -> float | None:
     if not words:
         return None
+    if len(words) == 1 and words[0].startswith("--timeout="):  # as argparse takes the other options
+        words = words[0].split("=", 1)
     seconds = None
     if len(words) == 2 and words[0] == "--timeout":
         try:
@@ -156,6 +161,11 @@ def _names(runs: list[Any]) -> str:
     return ", ".join(f"{run.id} ({run.status})" for run in runs)
 
 
+def _server_gone(run: Any) -> bool:
+    silent = unanswered_for(run)
+    return silent is not None and silent[0] >= UNANSWERED_SECONDS
+
+
 def _wait(session: Session, words: list[str]) -> None:
     """Block until the background runs end (their final transcripts are written meanwhile, into
     the cells that show them: what a notebook executed headless keeps)."""
@@ -166,7 +176,7 @@ def _wait(session: Session, words: list[str]) -> None:
     try:
         while True:
             going = session.background_going()
-            blocking = [entry for entry in going if not entry.awaits_clicks()]
+            blocking = [entry for entry in going if not entry.awaits_clicks() and not _server_gone(entry.run)]
             if not blocking:
                 break
             left = None if deadline is None else deadline - time.monotonic()
@@ -180,13 +190,18 @@ def _wait(session: Session, words: list[str]) -> None:
               f"{_names([entry.run for entry in session.background_going()])} (`%oai cancel` cancels them)",
               file=sys.stderr)
         return
-    awaiting_clicks = {id(entry.run) for entry in going}
+    not_waited = {id(entry.run) for entry in going}
     for run in waited:
-        if id(run) not in awaiting_clicks:
+        if id(run) not in not_waited:
             print(f"{run.id}  {run.status}")
-    for entry in going:  # what is left awaits the user's clicks
-        print(f"not waited for: run {entry.run.id} waits for your approval in its widget (clicks reach the "
-              "kernel once this cell ends)")
+    for entry in going:  # what is left awaits the user's clicks, or a server that went silent
+        silent = unanswered_for(entry.run)
+        if entry.awaits_clicks() or silent is None:
+            print(f"not waited for: run {entry.run.id} waits for your approval in its widget (clicks reach "
+                  "the kernel once this cell ends)")
+        else:
+            print(f"not waited for: run {entry.run.id}: its server has not answered for {silent[0]:.0f} s "
+                  f"({silent[1]}); it is tried again in the background")
     for run in runs_driven_on_loop():
         print(f"not waited for: async run {run.id} ({run.status}), driven on the kernel's event loop, which "
               "a magic holding the kernel would stop")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
+from .._weak_table import IdentityTable
 from ..api import Endpoint, fetch, fetch_async
 from ..protocol import (
     FAILED_STATUSES,
@@ -27,13 +28,30 @@ from ._errors import RunError, RunTimeoutError
 from ._options import WaitOptions
 from ._tool_rounds import answered, require_approver, run_tools_async, run_tools_sync, still_asking
 
-__all__ = ["wait_sync", "wait_async", "raise_for_status"]
+__all__ = ["wait_sync", "wait_async", "raise_for_status", "unanswered_for"]
 
 log = logging.getLogger("oairun_jupyter.runs")
 
 DEFAULT_POLL_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 _TRANSIENT = (APIConnectionError, RateLimitError, InternalServerError)
+
+# runs whose polls fail in a row: (when the first failed, on the run's clock; the last error)
+_unanswered = IdentityTable()
+
+
+def unanswered_for(run: Any) -> tuple[float, str] | None:
+    """How long the polls of `run` have failed in a row (seconds, the last error), None while
+    its server answers: a waiter can tell a run going on from a server gone (it is retried)."""
+    entry = _unanswered.get(run)
+    if entry is None:
+        return None
+    return run._client.config.clock.monotonic() - entry[0], entry[1]
+
+
+def _answered(run: Any) -> None:
+    if _unanswered.get(run) is not None:
+        _unanswered.set(run, None)
 
 
 def raise_for_status(run: Any) -> None:
@@ -66,6 +84,8 @@ def _backoff(run: Any, failures: int, error: Exception) -> float:
     """Seconds to wait after `failures` failed polls in a row (doubling, capped), said in the log."""
     delay = min(DEFAULT_POLL_SECONDS * 2 ** failures, MAX_BACKOFF_SECONDS)
     log.warning("polling run %s failed (%s); trying again in %.0f s", run.id, error, delay)
+    since = _unanswered.get(run)
+    _unanswered.set(run, (since[0] if since else run._client.config.clock.monotonic(), str(error)))
     return delay
 
 
@@ -83,6 +103,7 @@ def wait_sync(run: Any, namespace: Mapping[str, Any], options: WaitOptions) -> A
                 delay = _backoff(run, failures, error)
             else:
                 failures = 0
+                _answered(run)
                 run._set_payload(reply.payload)
                 if run.status in SUCCESSFUL_STATUSES:
                     return run
@@ -127,6 +148,7 @@ async def wait_async(run: Any, namespace: Mapping[str, Any], options: WaitOption
                 delay = _backoff(run, failures, error)
             else:
                 failures = 0
+                _answered(run)
                 run._set_payload(reply.payload)
                 if run.status in SUCCESSFUL_STATUSES:
                     return run
