@@ -27,7 +27,7 @@ export class PieceStore {
     if (message?.type !== "append" || !Array.isArray(message.pieces)) return;
     const added = [];
     for (const piece of message.pieces) {
-      if (!Array.isArray(piece) || typeof piece[3] !== "string" || !Number.isInteger(piece[2])) continue;
+      if (!Array.isArray(piece) || typeof piece[3] !== "string" || !Number.isInteger(piece[2]) || piece[2] < 0) continue;
       const change = applyAppend(this.buffers, piece);
       if (change.added) added.push(change);
     }

@@ -188,7 +188,7 @@ test("a view made after the kernel streamed shows what came before it and follow
       assert.equal(body.textContent.replace(/\s+/g, " ").trim(), "Early first words and more");
     }
     assert.equal(third.querySelector(".oairun-body").textContent.trim(), "another widget's text");
-    model.custom({ type: "append", pieces: [["m", "m", 99, "a gap"], ["m", "m", 22, " and more"], "junk", null]});
+    model.custom({ type: "append", pieces: [["m", "m", 99, "a gap"], ["m", "m", 22, " and more"], ["m", "m", -30, "negative"], "junk", null]});
     model.custom({ type: "something else" });
     model.custom(null);
     await new Promise((resolve) => setTimeout(resolve, 50));
