@@ -20,6 +20,7 @@ export class PieceStore {
   constructor() {
     this.buffers = new Map();
     this.listeners = new Set();
+    this.models = 0; // the widget's models that feed it (see piecesOf)
   }
 
   /** A custom message from the kernel; other messages are not this store's. */
@@ -42,7 +43,7 @@ export class PieceStore {
   }
 }
 
-/** The widget's store, found by its `stream_id`. `initialize` passes `{ model made: true }`: each
+/** The widget's store, found by its `stream_id`. `initialize` passes `{ made: true }`: each
  * model made for the widget (a tab reopened on a live kernel makes a new one, and JupyterLab
  * never destroys the old) feeds the store from its custom messages, and the store goes when the
  * last of them is destroyed. A view only reads it (its proxy's listeners go with the view). A
@@ -59,7 +60,6 @@ export function piecesOf(model, { made = false } = {}) {
   let store = stores.get(id);
   if (!store) {
     store = new PieceStore();
-    store.models = 0;
     stores.set(id, store);
   }
   if (made || store.models === 0) { // no model feeds it yet (an anywidget that called no initialize)

@@ -39,3 +39,18 @@ test("labels, elapsed time and cutting", () => {
   assert.equal(elapsedSeconds({ status: "incomplete", created_at: 100 }, 999), null);
   assert.deepEqual(cutText("abcdef", 3), { shown: "abc", cut: true });
 });
+
+test("the piece store refuses pieces that are not [kind, id, offset >= 0, text]", async () => {
+  const { PieceStore } = await import("../pieces.js");
+  const store = new PieceStore();
+  const heard = [];
+  store.listen((changes) => heard.push(...changes));
+  store.receive({ type: "append", pieces: [["m", "x", 0, "abc"]] });
+  // a negative offset would reach back before the text's start (applyAppend would take its tail)
+  store.receive({ type: "append", pieces: [["m", "x", -2, "zzzzzzzz"], ["m", "x", 1.5, "q"], ["m", "x", 3, 7],
+    "junk", null, ["m", "x"]] });
+  store.receive({ type: "append", pieces: "not a list" });
+  store.receive({ type: "other", pieces: [["m", "x", 3, "d"]] });
+  assert.equal(store.buffers.get("m:x"), "abc");
+  assert.deepEqual(heard, [{ key: "m:x", added: "abc" }]);
+});

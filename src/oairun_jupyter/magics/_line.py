@@ -161,9 +161,16 @@ def _names(runs: list[Any]) -> str:
     return ", ".join(f"{run.id} ({run.status})" for run in runs)
 
 
-def _server_gone(run: Any) -> bool:
-    silent = unanswered_for(run)
-    return silent is not None and silent[0] >= UNANSWERED_SECONDS
+def _not_waited_for(entry: Any) -> str | None:
+    """Why `%oai wait` does not wait for a background run (None: it does)."""
+    if entry.awaits_clicks():
+        return (f"run {entry.run.id} waits for your approval in its widget (clicks reach the kernel once "
+                "this cell ends)")
+    silent = unanswered_for(entry.run)
+    if silent is not None and silent[0] >= UNANSWERED_SECONDS:
+        return (f"run {entry.run.id}: its server has not answered for {silent[0]:.0f} s ({silent[1]}); it is "
+                "tried again in the background")
+    return None
 
 
 def _wait(session: Session, words: list[str]) -> None:
@@ -171,12 +178,12 @@ def _wait(session: Session, words: list[str]) -> None:
     the cells that show them: what a notebook executed headless keeps)."""
     timeout = _wait_timeout(words)
     deadline = None if timeout is None else time.monotonic() + timeout
-    going = session.background_going()
-    waited = [entry.run for entry in going]
+    waited = [entry.run for entry in session.background_going()]
     try:
         while True:
             going = session.background_going()
-            blocking = [entry for entry in going if not entry.awaits_clicks() and not _server_gone(entry.run)]
+            reasons = {id(entry.run): _not_waited_for(entry) for entry in going}
+            blocking = [entry for entry in going if reasons[id(entry.run)] is None]
             if not blocking:
                 break
             left = None if deadline is None else deadline - time.monotonic()
@@ -186,22 +193,16 @@ def _wait(session: Session, words: list[str]) -> None:
                                  "cancels them)")
             blocking[0].done.wait(0.25 if left is None else min(0.25, left))
     except KeyboardInterrupt:
-        print("oairun: stopped waiting; still going: "
-              f"{_names([entry.run for entry in session.background_going()])} (`%oai cancel` cancels them)",
-              file=sys.stderr)
+        going = session.background_going()
+        print("oairun: stopped waiting" + (f"; still going: {_names([entry.run for entry in going])} (`%oai "
+                                           "cancel` cancels them)" if going else ""), file=sys.stderr)
         return
-    not_waited = {id(entry.run) for entry in going}
     for run in waited:
-        if id(run) not in not_waited:
+        if reasons.get(id(run)) is None:
             print(f"{run.id}  {run.status}")
-    for entry in going:  # what is left awaits the user's clicks, or a server that went silent
-        silent = unanswered_for(entry.run)
-        if entry.awaits_clicks() or silent is None:
-            print(f"not waited for: run {entry.run.id} waits for your approval in its widget (clicks reach "
-                  "the kernel once this cell ends)")
-        else:
-            print(f"not waited for: run {entry.run.id}: its server has not answered for {silent[0]:.0f} s "
-                  f"({silent[1]}); it is tried again in the background")
+    for reason in reasons.values():
+        if reason is not None:
+            print(f"not waited for: {reason}")
     for run in runs_driven_on_loop():
         print(f"not waited for: async run {run.id} ({run.status}), driven on the kernel's event loop, which "
               "a magic holding the kernel would stop")

@@ -194,8 +194,9 @@ class OaiMagics(Magics):
             except BaseException as error:  # a tool's KeyboardInterrupt or sys.exit(), a bug: on this
                 # thread nobody catches it, and threading's hook would print a traceback into
                 # whichever cell runs (the wait then returns after the run's last word)
+                what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
                 said = " ".join(getattr(error, "__notes__", ()))  # how the run was left (runs/_cancel.py)
-                print(f"oairun: run {run.id} stopped: {type(error).__name__}: {error}".rstrip(": ")
+                print(f"oairun: run {run.id} stopped: {what}"
                       + (f"; {said.removeprefix('oairun: ')}" if said else f" (now {run.status})"), file=sys.stderr)
             finally:
                 try:
@@ -216,8 +217,9 @@ class OaiMagics(Magics):
         `%oai wait` blocks until every run `%%oai_run --background` (or `--confirm`) left going
         has ended, so its final transcript is written into the notebook: end a notebook run
         headless (nbconvert --execute, papermill, nbclient) with it, or such a run is saved as
-        still in progress. A run waiting for approval clicks is not waited for (the clicks reach
-        the kernel only once the cell ends); an interrupt stops the wait, not the runs."""
+        still in progress. Not waited for: a run waiting for approval clicks (they reach the kernel
+        only once the cell ends), a run whose server has not answered for 30 s, an async run on
+        the kernel's event loop; each is named. An interrupt stops the wait, not the runs."""
         try:
             run_line_command(line, Session.get(), self.shell)
         except (APIError, ValueError) as error:
